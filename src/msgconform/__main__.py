@@ -1,0 +1,3 @@
+from msgconform.cli import main
+
+raise SystemExit(main())
