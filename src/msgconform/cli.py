@@ -1,0 +1,135 @@
+"""The command line (contracts.md section 1): `run`, `serve`, `report`, `selftest`.
+
+Parsing and exit statuses live here; the work is done by `runner` (run) and
+`servers.embedded` (serve). Progress and logs go to stderr; stdout carries only what the
+contract puts there (the summary lines of `run`, the targets file of `serve`, the fault
+list of `serve --list-faults`). A `MsgconformError` becomes one line on stderr and its
+exit status (2); argparse's own usage errors exit 2 as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from msgconform import __version__
+from msgconform.errors import MsgconformError, UsageError
+
+APIS = ("itslearning", "completeempire", "highq", "superoffice")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text) if text.isdigit() else -1
+    if not 0 <= value <= 65532:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65532)")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from msgconform.runner import DEFAULT_MAX_EXAMPLES
+
+    parser = argparse.ArgumentParser(prog="msgconform", description="Conformance suite for vendor messaging APIs.")
+    parser.add_argument("--version", action="version", version=f"msgconform {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="test the targets (default: the embedded reference servers)")
+    run.add_argument("--targets", type=Path, metavar="FILE", help="targets file (TOML); default: embedded servers")
+    run.add_argument("--api", action="append", default=[], choices=APIS, metavar="NAME",
+                     help="limit the run to this API (repeatable): " + ", ".join(APIS))
+    run.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR")
+    run.add_argument("--max-examples", type=_positive, default=DEFAULT_MAX_EXAMPLES, metavar="N",
+                     help=f"property-based examples per operation (default {DEFAULT_MAX_EXAMPLES})")
+    run.add_argument("--strict", action="store_true", help="SHOULD-level failures fail the run too")
+    recording = run.add_mutually_exclusive_group()
+    recording.add_argument("--record", action="store_true", help="run live and write cassettes")
+    recording.add_argument("--replay", action="store_true", help="run offline from cassettes")
+    run.add_argument("--cassette-dir", type=Path, default=Path("cassettes"), metavar="DIR")
+    run.add_argument("--allow-attacks", action="store_true",
+                     help="also send hostile payloads (XML entity attacks) to targets not on loopback")
+
+    serve = commands.add_parser("serve", help="run the reference servers until interrupted")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_port, default=0, metavar="N",
+                       help="itslearning on N, completeempire N+1, highq N+2, superoffice N+3 (0: free ports)")
+    serve.add_argument("--fault", action="append", default=[], metavar="NAME", help="switch a named fault on")
+    serve.add_argument("--list-faults", action="store_true", help="print api<TAB>name<TAB>description lines")
+
+    report = commands.add_parser("report", help="build the HTML report from a run's results")
+    report.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR")
+
+    selftest = commands.add_parser("selftest", help="run the suite against the faithful servers and each fault")
+    selftest.add_argument("--api", action="append", default=[], choices=APIS, metavar="NAME")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except MsgconformError as exc:
+        print(f"msgconform: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("msgconform: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from msgconform.runner import RunOptions, run
+
+    options = RunOptions(
+        targets=args.targets,
+        apis=args.api,
+        report_dir=args.report_dir,
+        max_examples=args.max_examples,
+        strict=args.strict,
+        mode="record" if args.record else "replay" if args.replay else "live",
+        cassette_dir=args.cassette_dir,
+        allow_attacks=args.allow_attacks,
+    )
+    result = run(options)
+    from msgconform.report import summary_lines
+
+    for line in summary_lines(result.report):
+        print(line)
+    return result.exit_status
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from msgconform.servers import faults as fault_registry
+
+    if args.list_faults:
+        for fault in fault_registry.registry():
+            print(f"{fault.api}\t{fault.name}\t{fault.description}")
+        return 0
+    from msgconform.servers.embedded import serve_forever
+
+    try:
+        serve_forever(faults=args.fault, host=args.host, port=args.port)
+    except fault_registry.UnknownFault as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"serve: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})") from None
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    raise UsageError("report: building the HTML report is not available in this version yet")
+
+
+def _selftest(args: argparse.Namespace) -> int:
+    raise UsageError("selftest: not available in this version yet")
+
+
+_COMMANDS = {"run": _run, "serve": _serve, "report": _report, "selftest": _selftest}

@@ -1,0 +1,152 @@
+"""msgconform's pytest plugin: what the suites run inside.
+
+The runner starts `python -m pytest -p msgconform.plugin ...` with the resolved targets
+file and an events file. This plugin then:
+
+- builds one `RunContext` (targets, settings, the recorder) for the session;
+- gives suites a harness per API (`msgconform_run.harness(api, ...)`);
+- brackets every test so the recorder knows which test judged what, and writes the
+  events when the test ends;
+- marks a test failed when a check it ran recorded a failing MUST or SHOULD case, and
+  records any other exception from a test as a harness error (the suite could not judge).
+
+Without `--msgconform-targets` the plugin stays inert.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from msgconform import catalogue
+from msgconform.plugin.harness import ApiHarness, RunSettings
+from msgconform.plugin.recorder import Recorder
+from msgconform.targets import Targets, load_targets
+
+_KEY = pytest.StashKey["RunContext"]()
+
+
+@dataclass
+class RunContext:
+    targets: Targets
+    recorder: Recorder
+    settings: RunSettings
+    exchanges_path: Path | None = None
+    _harnesses: dict[str, ApiHarness] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def harness(self, api: str, **options) -> ApiHarness:
+        if api not in self.targets:
+            pytest.skip(f"{api} is not a target of this run")
+        if api not in self._harnesses:
+            self._harnesses[api] = ApiHarness(
+                api=api,
+                target=self.targets[api],
+                recorder=self.recorder,
+                settings=self.settings,
+                on_exchange=self._log_exchange if self.exchanges_path else None,
+                **options,
+            )
+        return self._harnesses[api]
+
+    def _log_exchange(self, method: str, url: str, body: bytes | None, status: int) -> None:
+        line = json.dumps(
+            {"method": method, "url": url, "status": status,
+             "body": base64.b64encode(body).decode() if body else None}
+        )
+        with self._lock, self.exchanges_path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("msgconform")
+    group.addoption("--msgconform-targets", help="resolved targets file (TOML)")
+    group.addoption("--msgconform-events", help="where to append judgement events (JSON lines)")
+    group.addoption("--msgconform-mode", default="live", choices=["live", "record", "replay"])
+    group.addoption("--msgconform-seed", type=int, default=20261122)
+    group.addoption("--msgconform-max-examples", type=int, default=25)
+    group.addoption("--msgconform-allow-attacks", action="store_true", default=False)
+    group.addoption("--msgconform-exchanges", help="log every request sent (method, URL, body) here")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    targets_path = config.getoption("msgconform_targets")
+    if not targets_path:
+        return
+    targets = load_targets(Path(targets_path))
+    catalogues = {api: catalogue.load(api) for api in targets}
+    events = config.getoption("msgconform_events")
+    exchanges = config.getoption("msgconform_exchanges")
+    config.stash[_KEY] = RunContext(
+        targets=targets,
+        recorder=Recorder(Path(events) if events else None, catalogues),
+        settings=RunSettings(
+            mode=config.getoption("msgconform_mode"),
+            seed=config.getoption("msgconform_seed"),
+            max_examples=config.getoption("msgconform_max_examples"),
+            allow_attacks=config.getoption("msgconform_allow_attacks"),
+        ),
+        exchanges_path=Path(exchanges) if exchanges else None,
+    )
+
+
+def _context(config: pytest.Config) -> RunContext | None:
+    return config.stash.get(_KEY, None)
+
+
+@pytest.fixture(scope="session")
+def msgconform_run(request: pytest.FixtureRequest) -> RunContext:
+    context = _context(request.config)
+    if context is None:
+        pytest.skip("not a msgconform run (no --msgconform-targets)")
+    return context
+
+
+def _api_of(item: pytest.Item) -> str:
+    parts = Path(str(item.path)).parts
+    return parts[-2] if len(parts) >= 2 else "unknown"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem):  # noqa: ANN001
+    context = _context(item.config)
+    if context is not None:
+        context.recorder.start_test(item.nodeid)
+    yield
+    if context is not None:
+        context.recorder.flush()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    context = _context(item.config)
+    if context is None or call.when == "teardown" and report.passed:
+        return
+    if call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception):
+        error = call.excinfo.value
+        context.recorder.harness(_api_of(item), f"{item.nodeid}: {type(error).__name__}: {_one_line(error)}")
+    elif call.when == "call" and report.passed:
+        failures = context.recorder.failures_of_current_test()
+        if failures:
+            report.outcome = "failed"
+            report.longrepr = "\n".join(failures)
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text[:300] + ("..." if len(text) > 300 else "")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    context = _context(session.config)
+    if context is not None:
+        context.recorder.flush()
+        sys.stderr.flush()

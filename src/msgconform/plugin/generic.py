@@ -1,0 +1,75 @@
+"""Generic response checks, shared by every API's suite.
+
+Each one delegates the judgement to a Schemathesis check where Schemathesis has one,
+but decides itself whether it applies: Schemathesis returns nothing both when a check
+passes and when it did not apply, and msgconform never counts "did not apply" as judged.
+A suite binds these to its own case ids with `response_check(api, case_id)(fn)`.
+"""
+
+from __future__ import annotations
+
+from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.specs.openapi import checks as st_checks
+
+from msgconform.plugin.harness import Exchange
+
+JSON_TYPES = ("application/json", "text/json")
+
+
+def _delegate(exchange: Exchange, check) -> None | bool | str:
+    if exchange.case is None or exchange.response is None:
+        return None  # not an operation of the spec: nothing to judge against
+    try:
+        exchange.case.validate_response(exchange.response, checks=[check])
+    except (FailureGroup, Failure, AssertionError) as exc:
+        failures = getattr(exc, "exceptions", None) or [exc]
+        first = failures[0]
+        title = getattr(first, "title", "") or type(first).__name__
+        message = " ".join(str(getattr(first, "message", "") or first).split())
+        return f"{title}: {message}"[:400]
+    return True
+
+
+def no_server_error(exchange: Exchange) -> bool | str:
+    if exchange.status >= 500:
+        return f"answered {exchange.status}, a server error"
+    return True
+
+
+def rejects_malformed_input(exchange: Exchange) -> None | bool | str:
+    """A request generated to violate the spec is not accepted (no 2xx)."""
+    if not exchange.negative or exchange.status >= 500:
+        return None  # 5xx is judged by no_server_error
+    if 200 <= exchange.status < 300:
+        return _delegate(exchange, st_checks.negative_data_rejection)
+    return True
+
+
+def documented_status(exchange: Exchange) -> None | bool | str:
+    return _delegate(exchange, st_checks.status_code_conformance)
+
+
+def body_matches_schema(statuses: range | tuple[int, ...]):
+    """Bodies with these statuses, in a JSON media type, match the spec's schema."""
+
+    def check(exchange: Exchange) -> None | bool | str:
+        if exchange.status not in statuses or exchange.media_type not in JSON_TYPES or not exchange.content:
+            return None
+        return _delegate(exchange, st_checks.response_schema_conformance)
+
+    return check
+
+
+def json_content_type_when_json_asked(statuses: tuple[int, ...]):
+    """A request asking for JSON gets a JSON media type (parameters such as charset allowed)."""
+
+    def check(exchange: Exchange) -> None | bool | str:
+        accept = exchange.accept.split(";")[0].strip().lower()
+        if exchange.status not in statuses or accept not in JSON_TYPES:
+            return None
+        if exchange.media_type in JSON_TYPES:
+            return True
+        shown = exchange.headers.get("content-type", "(none)")
+        return f"asked for {accept}, got Content-Type {shown}"
+
+    return check

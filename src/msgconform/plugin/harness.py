@@ -1,0 +1,336 @@
+"""The harness: one per API under test, shared by its fuzz, stateful and scenario tests.
+
+It owns what every test of one API needs: the target and its users, the guard every
+request passes, the recorder, the pool of message ids this run created, and the loaded
+Schemathesis schema. Its `exercise(case)` is the single path a generated request takes:
+
+    rewrite identifiers -> choose Accept -> send through the guard -> run every response
+    check registered for the API -> run the follow-ups (e.g. follow a Location)
+
+Identifiers are rewritten because a generated request must never name a person or a
+message the run does not own: every id comes from the targets file or from a response
+of this run (see `IdRewriter`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import requests
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+
+from msgconform import _resources
+from msgconform.guard import Guard, GuardRefused
+from msgconform.plugin.checks import ResponseCheck, checks_for
+from msgconform.plugin.recorder import Recorder
+from msgconform.targets import ApiTarget
+
+INT64_MAX = 2**63 - 1
+
+
+@dataclass
+class RunSettings:
+    mode: str  # live | record | replay
+    seed: int
+    max_examples: int
+    allow_attacks: bool = False
+
+    @property
+    def shrink(self) -> bool:
+        # A failing example must not send requests a cassette lacks.
+        return self.mode == "live"
+
+
+@dataclass
+class Exchange:
+    """One request and its response, as a check sees it."""
+
+    operation_id: str
+    method: str
+    path: str  # as sent, without the base URL
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    request_headers: httpx.Headers
+    request_body: Any = None  # the value before serialization, when known
+    request_media_type: str | None = None
+    negative: bool = False
+    role: str = "sender"
+    case: Any = None  # the Schemathesis case, for checks that delegate to Schemathesis
+    response: Any = None  # the Schemathesis response object, likewise
+
+    @property
+    def media_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def accept(self) -> str:
+        return self.request_headers.get("accept", "")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    @property
+    def where(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass
+class Pools:
+    """Identifiers the run may use: people from the targets file, messages from responses."""
+
+    people: list[int | str] = field(default_factory=list)
+    messages: list[int] = field(default_factory=list)
+
+    def pick(self, kind: str, value: int) -> int | str | None:
+        pool = self.people if kind == "person" else self.messages
+        if not pool:
+            return None
+        return pool[value % len(pool)]
+
+
+class IdRewriter:
+    """Replaces every identifier a generator made up with one the run owns.
+
+    `fields` maps a property or path-parameter name to the kind of id it holds
+    (`person` or `message`). Integers from 1 to 2**63-1 there are replaced (one of them
+    could name a real record); zero, negatives, out-of-range numbers and non-integers are
+    kept, because no record can have them and negative tests need them.
+    """
+
+    def __init__(self, fields: dict[str, str], pools: Pools) -> None:
+        self.fields = fields
+        self.pools = pools
+
+    def rewrite_case(self, case: Any) -> None:
+        for name, value in list(case.path_parameters.items()):
+            if name in self.fields:
+                case.path_parameters[name] = self._value(self.fields[name], value)
+        for name, value in list((case.query or {}).items()):
+            if name in self.fields:
+                case.query[name] = self._value(self.fields[name], value)
+        if isinstance(case.body, (dict, list)):
+            case.body = self.rewrite(case.body)
+
+    def rewrite(self, value: Any, kind: str | None = None) -> Any:
+        if isinstance(value, dict):
+            return {k: self.rewrite(v, self.fields.get(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.rewrite(item, kind) for item in value]
+        if kind is not None:
+            return self._value(kind, value)
+        return value
+
+    def _value(self, kind: str, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT64_MAX:
+            return value
+        picked = self.pools.pick(kind, value)
+        return picked if picked is not None else 0
+
+
+def _stable_index(text: str, modulo: int) -> int:
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) % modulo
+
+
+class ApiHarness:
+    def __init__(
+        self,
+        *,
+        api: str,
+        target: ApiTarget,
+        recorder: Recorder,
+        settings: RunSettings,
+        id_fields: dict[str, str],
+        json_media_types: tuple[str, ...] = ("application/json", "text/json"),
+        on_exchange: Callable[[str, str, bytes | None, int], None] | None = None,
+    ) -> None:
+        self.api = api
+        self.target = target
+        self.recorder = recorder
+        self.settings = settings
+        self.pools = Pools(people=[u.id for r, u in target.users.items() if r not in ("sender", "outsider")])
+        self.rewriter = IdRewriter(id_fields, self.pools)
+        self.accept_choices = json_media_types
+        self.followups: list[Callable[[ApiHarness, Exchange], None]] = []
+        self.guard = Guard(
+            api=api,
+            loopback=target.is_loopback,
+            declared_methods=self.declared_methods,
+            rate_limit=target.rate_limit,
+            max_requests=target.max_requests,
+            on_exchange=on_exchange,
+        )
+        self.session = self.guard.requests_session(verify=target.verify, proxy=target.proxy)
+        self._auth_probed: set[str] = set()
+
+    # --- the spec ---------------------------------------------------------------------------
+
+    @cached_property
+    def raw_spec(self) -> dict:
+        import yaml
+
+        return yaml.safe_load(_resources.spec_path(self.api).read_text(encoding="utf-8"))
+
+    @cached_property
+    def declared_methods(self) -> set[str]:
+        methods = set()
+        for item in self.raw_spec.get("paths", {}).values():
+            methods |= {m.upper() for m in item if m in {"get", "put", "post", "delete", "patch", "head", "options"}}
+        return methods
+
+    def schema(self) -> Any:
+        """The Schemathesis schema for this run: fixed seed, no example database."""
+        config = SchemathesisConfig.from_dict(
+            {
+                "seed": self.settings.seed,
+                "generation": {
+                    "mode": "all",
+                    "max-examples": self.settings.max_examples,
+                    "database": "none",
+                    "no-shrink": not self.settings.shrink,
+                },
+                # Methods the spec does not declare are never probed: a real vendor may
+                # implement them (itslearning has PUT and DELETE) and they change data.
+                "phases": {"coverage": {"unexpected-methods": []}},
+            }
+        )
+        schema = schemathesis.openapi.from_path(_resources.spec_path(self.api), config=config)
+        schema.config.update(base_url=self.target.base_url, request_timeout=self.target.timeout)
+        return schema
+
+    # --- users --------------------------------------------------------------------------------
+
+    def headers_of(self, role: str) -> dict[str, str]:
+        return dict(self.target.users[role].headers)
+
+    def client(self, role: str | None = None) -> httpx.Client:
+        """An httpx client for scenario tests, acting as `role` (None: no credentials)."""
+        return self.guard.httpx_client(
+            base_url=self.target.base_url,
+            timeout=self.target.timeout,
+            verify=self.target.verify,
+            proxy=self.target.proxy,
+            headers=self.headers_of(role) if role else None,
+        )
+
+    # --- one generated request ------------------------------------------------------------------
+
+    def exercise(self, case: Any, role: str = "sender") -> Exchange | None:
+        self.rewriter.rewrite_case(case)
+        headers = self.headers_of(role)
+        if "accept" not in {k.lower() for k in (case.headers or {})}:
+            headers["Accept"] = self._accept_for(case)
+        try:
+            response = case.call(session=self.session, headers=headers, timeout=self.target.timeout,
+                                 verify=self.target.verify)
+        except GuardRefused as exc:
+            self.recorder.harness(self.api, str(exc))
+            return None
+        except requests.RequestException as exc:
+            self.recorder.harness(self.api, f"{case.method} {case.formatted_path}: no answer ({type(exc).__name__})")
+            return None
+        exchange = self._exchange(case, response, role)
+        self.run_checks(exchange)
+        for followup in self.followups:
+            followup(self, exchange)
+        return exchange
+
+    def run_checks(self, exchange: Exchange, checks: list[ResponseCheck] | None = None) -> None:
+        for check in checks if checks is not None else checks_for(self.api):
+            if not check.applies_to(exchange.operation_id):
+                continue
+            result = check.fn(exchange)
+            if result is None:
+                continue
+            if result is True:
+                self.recorder.judge(check.case_id, True)
+            else:
+                self.recorder.judge(check.case_id, False, f"{result} ({exchange.where})")
+
+    def _accept_for(self, case: Any) -> str:
+        key = f"{case.method} {case.formatted_path} {case.body!r}"
+        return self.accept_choices[_stable_index(key, len(self.accept_choices))]
+
+    def _exchange(self, case: Any, response: Any, role: str) -> Exchange:
+        request = response.request
+        meta = case.meta
+        negative = bool(meta is not None and meta.generation.mode.value == "negative")
+        url = urlsplit(request.url)
+        path = url.path + (f"?{url.query}" if url.query else "")
+        return Exchange(
+            operation_id=case.operation.definition.raw.get("operationId", case.operation.label),
+            method=case.method.upper(),
+            path=path,
+            status=response.status_code,
+            headers=httpx.Headers([(k, v) for k, values in response.headers.items() for v in values]),
+            content=response.content or b"",
+            request_headers=httpx.Headers(dict(request.headers)),
+            request_body=case.body if isinstance(case.body, (dict, list, str, int, float, bool)) or case.body is None else None,
+            request_media_type=case.media_type,
+            negative=negative,
+            role=role,
+            case=case,
+            response=response,
+        )
+
+    # --- requests the suite makes itself (scenarios, follow-ups) ----------------------------------
+
+    @cached_property
+    def _schema_for_lookup(self) -> Any:
+        return self.schema()
+
+    def exchange_from_httpx(self, response: httpx.Response, role: str | None, body: Any = None) -> Exchange:
+        """An `Exchange` for a request made with httpx, tied to its spec operation when one matches."""
+        from schemathesis.core.transport import Response as StResponse
+
+        request = response.request
+        base_path = urlsplit(self.target.base_url).path.rstrip("/")
+        path = request.url.path
+        relative = path[len(base_path):] if base_path and path.startswith(base_path) else path
+        operation = self._schema_for_lookup.find_operation_by_path(request.method, relative)
+        case = st_response = None
+        operation_id = "unknown"
+        if operation is not None:
+            operation_id = operation.definition.raw.get("operationId", operation.label)
+            media_type = request.headers.get("content-type")
+            case = operation.Case(media_type=media_type.split(";")[0] if media_type else None)
+            st_response = StResponse.from_httpx(response, verify=True)
+        query = request.url.query.decode() if isinstance(request.url.query, bytes) else request.url.query
+        return Exchange(
+            operation_id=operation_id,
+            method=request.method.upper(),
+            path=path + (f"?{query}" if query else ""),
+            status=response.status_code,
+            headers=response.headers,
+            content=response.content,
+            request_headers=request.headers,
+            request_body=body,
+            request_media_type=request.headers.get("content-type"),
+            role=role or "anonymous",
+            case=case,
+            response=st_response,
+        )
+
+    # --- follow-ups -----------------------------------------------------------------------------
+
+    def resend_without_credentials(self, exchange: Exchange, headers: dict[str, str]) -> int | None:
+        """Send the request of `exchange` again with other credentials; the status, or None."""
+        prepared = exchange.response.request.copy()
+        for name in self.headers_of(exchange.role):
+            prepared.headers.pop(name, None)
+        prepared.headers.update(headers)
+        try:
+            return self.session.send(prepared, timeout=self.target.timeout).status_code
+        except GuardRefused as exc:
+            self.recorder.harness(self.api, str(exc))
+        except requests.RequestException as exc:
+            self.recorder.harness(self.api, f"{exchange.where}: no answer ({type(exc).__name__})")
+        return None

@@ -1,0 +1,121 @@
+"""The recorder: the one place where a check says what it judged.
+
+Checks call `judge(case_id, ok, failure)` or `skip(case_id, reason)`. The recorder keeps
+a tally per test and per case, and appends it to the events file when the test ends
+(see `msgconform.outcomes` for the format). It refuses a case id the catalogue does not
+list, so a typo in a suite cannot invent a case.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from msgconform.catalogue import Catalogue
+
+
+@dataclass
+class _Tally:
+    passed: int = 0
+    failed: int = 0
+    skipped: list[str] = field(default_factory=list)
+    failure: str = ""
+
+
+class UnknownCase(KeyError):
+    pass
+
+
+class Recorder:
+    def __init__(self, events_path: Path | None, catalogues: dict[str, Catalogue]) -> None:
+        self.events_path = events_path
+        self.catalogues = catalogues
+        self._lock = threading.Lock()
+        self._test = "<session>"
+        self._tallies: dict[tuple[str, str], _Tally] = {}
+        self._harness: list[tuple[str, str]] = []
+
+    # --- used by checks ------------------------------------------------------------------
+
+    def judge(self, case_id: str, ok: bool, failure: str = "") -> bool:
+        with self._lock:
+            tally = self._tally(case_id)
+            if ok:
+                tally.passed += 1
+            else:
+                tally.failed += 1
+                if not tally.failure:
+                    tally.failure = failure or "check failed"
+        return ok
+
+    def observe(self, case_id: str, observation: str) -> None:
+        """An INFO case: a judgement that never fails, carrying what was seen."""
+        with self._lock:
+            tally = self._tally(case_id)
+            tally.passed += 1
+            tally.failure = observation
+
+    def skip(self, case_id: str, reason: str) -> None:
+        with self._lock:
+            tally = self._tally(case_id)
+            if reason not in tally.skipped and len(tally.skipped) < 5:
+                tally.skipped.append(reason)
+
+    def harness(self, api: str, details: str) -> None:
+        """The suite could not judge: a problem of the harness, never of the vendor."""
+        with self._lock:
+            self._harness.append((api, details))
+
+    # --- used by the plugin ---------------------------------------------------------------
+
+    def start_test(self, nodeid: str) -> None:
+        self.flush()
+        self._test = nodeid
+
+    def failures_of_current_test(self) -> list[str]:
+        with self._lock:
+            return [
+                f"{case_id}: {tally.failure}"
+                for (_, case_id), tally in self._tallies.items()
+                if tally.failed and self._level(case_id) != "INFO"
+            ]
+
+    def flush(self) -> None:
+        with self._lock:
+            events = [
+                {
+                    "kind": "judgement",
+                    "api": api,
+                    "case": case_id,
+                    "test": self._test,
+                    "passed": tally.passed,
+                    "failed": tally.failed,
+                    "skipped": tally.skipped,
+                    "failure": tally.failure,
+                }
+                for (api, case_id), tally in self._tallies.items()
+            ]
+            events += [{"kind": "harness", "api": api, "test": self._test, "details": d} for api, d in self._harness]
+            self._tallies.clear()
+            self._harness.clear()
+        if events and self.events_path is not None:
+            with self.events_path.open("a", encoding="utf-8") as handle:
+                for event in events:
+                    handle.write(json.dumps(event, ensure_ascii=False) + "\n")
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _api_of(self, case_id: str) -> str:
+        for api, catalogue in self.catalogues.items():
+            if case_id in catalogue:
+                return api
+        raise UnknownCase(f"{case_id} is not in any case catalogue")
+
+    def _level(self, case_id: str) -> str:
+        return self.catalogues[self._api_of(case_id)][case_id].level
+
+    def _tally(self, case_id: str) -> _Tally:
+        key = (self._api_of(case_id), case_id)
+        return self._tallies.setdefault(key, _Tally())

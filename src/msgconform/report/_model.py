@@ -1,0 +1,42 @@
+"""What every writer is fed: the run's settings and one result per API."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from msgconform.outcomes import ApiResult
+
+
+@dataclass
+class RunReport:
+    mode: str  # live | record | replay
+    strict: bool
+    seed: int
+    max_examples: int
+    started: datetime
+    finished: datetime
+    apis: list[ApiResult] = field(default_factory=list)
+
+    def totals(self) -> dict[str, int]:
+        totals = {"pass": 0, "fail": 0, "non-strict": 0, "skip": 0, "error": 0}
+        for api in self.apis:
+            for outcome, count in api.counts().items():
+                totals[outcome] += count
+        return totals
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary name in the same folder, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

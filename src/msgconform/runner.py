@@ -1,0 +1,162 @@
+"""`msgconform run`: from targets to verdicts.
+
+    targets (file, or the embedded reference servers) -> preflight -> the suite, as
+    `python -m pytest` in a subprocess -> events -> outcomes -> report writers -> exit status
+
+The suite runs in a subprocess with autoloading of pytest plugins off and its plugins
+named explicitly, in a scratch folder, with its own configuration (suites/pytest.ini):
+a user's pytest setup never leaks in, and no global state survives between runs. The
+resolved targets reach it as a file readable only by the user, deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from msgconform import _resources, catalogue, outcomes, preflight
+from msgconform.errors import UsageError
+from msgconform.report import (
+    RunReport,
+    summary_lines,
+    write_conformance_json,
+    write_junit,
+    write_markdown,
+)
+from msgconform.targets import SUPPORTED_APIS, Targets, load_targets, parse_targets
+
+DEFAULT_SEED = 20261122
+DEFAULT_MAX_EXAMPLES = 25
+SUITE_PLUGINS = ("_hypothesis_pytestplugin", "schemathesis.pytest.plugin", "msgconform.plugin")
+
+
+@dataclass
+class RunOptions:
+    targets: Path | None = None
+    apis: list[str] = field(default_factory=list)
+    report_dir: Path = Path("reports")
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    strict: bool = False
+    mode: str = "live"
+    cassette_dir: Path = Path("cassettes")
+    allow_attacks: bool = False
+    seed: int = DEFAULT_SEED
+    faults: list[str] = field(default_factory=list)  # embedded servers only (self-test)
+    exchanges: Path | None = None  # log every request sent (tests)
+
+
+@dataclass
+class RunResult:
+    report: RunReport
+    exit_status: int
+
+
+def embedded_apis() -> list[str]:
+    from msgconform.servers import AVAILABLE
+
+    return [api for api in SUPPORTED_APIS if api in AVAILABLE and api in catalogue.available_apis()]
+
+
+def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
+    """Run the suite and write the reports; raises UsageError/PreflightError for status 2."""
+    if options.mode != "live":
+        raise UsageError(f"--{options.mode}: cassettes are not supported by this version yet")
+    started = datetime.now(timezone.utc)
+    with contextlib.ExitStack() as stack:
+        if options.targets is not None:
+            if options.faults:
+                raise UsageError("--fault applies to the embedded reference servers, not to --targets")
+            targets = load_targets(options.targets).select(options.apis)
+        else:
+            from msgconform.servers.embedded import running_servers
+
+            apis = _embedded_selection(options.apis)
+            servers = stack.enter_context(running_servers(apis, options.faults))
+            targets = parse_targets(servers.targets_toml(), source="<embedded>")
+            print(f"msgconform: testing the embedded reference servers ({', '.join(apis)})", file=log)
+        for api in targets:
+            preflight.check(targets[api])
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="msgconform-")))
+        events = _run_suite(targets, options, workdir, log)
+    finished = datetime.now(timezone.utc)
+    report = RunReport(
+        mode=options.mode,
+        strict=options.strict,
+        seed=options.seed,
+        max_examples=options.max_examples,
+        started=started,
+        finished=finished,
+        apis=[outcomes.fold(catalogue.load(api), targets[api].base_url, events) for api in targets],
+    )
+    options.report_dir.mkdir(parents=True, exist_ok=True)
+    if any(item.checked for result in report.apis for item in result.cases) or not _only_errors(report):
+        write_conformance_json(report, options.report_dir)
+    write_junit(report, options.report_dir)
+    write_markdown(report, options.report_dir)
+    return RunResult(report, exit_status(report))
+
+
+def exit_status(report: RunReport) -> int:
+    verdicts = [result.verdict(report.strict) for result in report.apis]
+    if "nonconformant" in verdicts:
+        return 1
+    if "error" in verdicts or not verdicts:
+        return 2
+    return 0
+
+
+def _only_errors(report: RunReport) -> bool:
+    return all(item.outcome == "error" for result in report.apis for item in result.cases)
+
+
+def _embedded_selection(requested: list[str]) -> list[str]:
+    available = embedded_apis()
+    for api in requested:
+        if api not in available:
+            raise UsageError(f"--api {api}: not available in this version (available: {', '.join(available)})")
+    return list(dict.fromkeys(requested)) or available
+
+
+def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log) -> list[dict]:
+    targets_file = workdir / "targets.toml"
+    fd = os.open(targets_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(targets.to_toml())
+    events_file = workdir / "events.jsonl"
+    suites = _resources.suites_dir()
+    command = [sys.executable, "-m", "pytest"]
+    for plugin in SUITE_PLUGINS:
+        command += ["-p", plugin]
+    command += [
+        "-c", str(suites / "pytest.ini"),
+        "--rootdir", str(suites),
+        "--confcutdir", str(suites),
+        "-q", "--tb=line", "-rN", "--color=no",
+        "--msgconform-targets", str(targets_file),
+        "--msgconform-events", str(events_file),
+        "--msgconform-mode", options.mode,
+        "--msgconform-seed", str(options.seed),
+        "--msgconform-max-examples", str(options.max_examples),
+    ]
+    if options.allow_attacks:
+        command.append("--msgconform-allow-attacks")
+    if options.exchanges is not None:
+        command += ["--msgconform-exchanges", str(options.exchanges)]
+    command += [str(suites / api) for api in targets]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    print(f"msgconform: running the suite for {', '.join(targets)}", file=log)
+    log.flush()
+    completed = subprocess.run(command, cwd=workdir, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    events = outcomes.read_events(events_file)
+    if completed.returncode not in (0, 1):
+        detail = f"the suite ended with pytest status {completed.returncode}"
+        events += [{"kind": "harness", "api": api, "test": "<session>", "details": detail} for api in targets]
+    return events

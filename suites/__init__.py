@@ -1,0 +1,1 @@
+"""The conformance suites: one package per API, run by `msgconform run`."""
