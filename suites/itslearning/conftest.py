@@ -68,8 +68,8 @@ class Itslearning:
 
 
 def follow_location(harness: ApiHarness, ex: Exchange) -> None:
-    """ITS-SEND-003: the Location of a 201 leads, for the sender, to the sent message."""
-    if ex.operation_id != "send" or ex.status != 201 or ex.role != "sender":
+    """ITS-SEND-003: the Location of a successful send leads, for the sender, to the sent message."""
+    if ex.operation_id != "send" or not 200 <= ex.status < 300 or ex.role != "sender":
         return
     location = ex.headers.get("location", "").strip()
     if not location:

@@ -14,8 +14,10 @@ def test_send_accepts_json_media_types(itslearning):
     for media_type in ("application/json", "text/json"):
         body = {"ToPersonIds": [recipient], "Subject": itslearning.subject(media_type), "Text": "[msgconform] media type"}
         ex = itslearning.send(body, media_type=media_type)
-        ok = ex.status == 201
-        itslearning.harness.recorder.judge("ITS-SEND-004", ok, f"a valid send as {media_type} answered {ex.status} ({ex.where})")
+        accepted = 200 <= ex.status < 300  # which 2xx is ITS-SEND-001's concern
+        itslearning.harness.recorder.judge(
+            "ITS-SEND-004", accepted, f"a valid send as {media_type} answered {ex.status} ({ex.where})"
+        )
 
 
 def test_reply_to_message_id_is_optional(itslearning):
@@ -26,7 +28,7 @@ def test_reply_to_message_id_is_optional(itslearning):
                 "Text": "[msgconform] no reply id", **extra}
         ex = itslearning.send(body)
         itslearning.harness.recorder.judge(
-            "ITS-SEND-005", ex.status == 201, f"ReplyToMessageId {label}: send answered {ex.status} ({ex.where})"
+            "ITS-SEND-005", 200 <= ex.status < 300, f"ReplyToMessageId {label}: send answered {ex.status} ({ex.where})"
         )
 
 
