@@ -36,7 +36,7 @@ class Guard:
         declared_methods: Iterable[str],
         rate_limit: float | None = None,
         max_requests: int | None = None,
-        on_exchange: Callable[[str, str, bytes | None, int], None] | None = None,
+        on_exchange: Callable[[dict], None] | None = None,
     ) -> None:
         self.api = api
         self.loopback = loopback
@@ -66,9 +66,12 @@ class Guard:
         if wait > 0:
             time.sleep(wait)
 
-    def observed(self, method: str, url: str, body: bytes | None, status: int) -> None:
+    def observed(self, method: str, url: str, body: bytes | None, status: int,
+                 location: str | None, response_body: bytes | None) -> None:
+        """Called after each exchange; hands a record (no headers, so no secrets) to `on_exchange`."""
         if self.on_exchange is not None:
-            self.on_exchange(method.upper(), url, body, status)
+            self.on_exchange({"method": method.upper(), "url": url, "body": body, "status": status,
+                              "location": location, "response_body": response_body})
 
     # --- clients ---------------------------------------------------------------------
 
@@ -91,7 +94,8 @@ class Guard:
         def after(response: httpx.Response) -> None:
             response.read()
             request = response.request
-            self.observed(request.method, str(request.url), request.content, response.status_code)
+            self.observed(request.method, str(request.url), request.content, response.status_code,
+                          response.headers.get("location"), response.content)
 
         return httpx.Client(
             base_url=base_url,
@@ -113,5 +117,6 @@ class _GuardedAdapter(HTTPAdapter):
         self.guard.admit(request.method, request.url)
         response = super().send(request, *args, **kwargs)
         body = request.body.encode() if isinstance(request.body, str) else request.body
-        self.guard.observed(request.method, request.url, body, response.status_code)
+        self.guard.observed(request.method, request.url, body, response.status_code,
+                            response.headers.get("location"), response.content)
         return response

@@ -55,11 +55,10 @@ class RunContext:
             )
         return self._harnesses[api]
 
-    def _log_exchange(self, method: str, url: str, body: bytes | None, status: int) -> None:
-        line = json.dumps(
-            {"method": method, "url": url, "status": status,
-             "body": base64.b64encode(body).decode() if body else None}
-        )
+    def _log_exchange(self, record: dict) -> None:
+        for key in ("body", "response_body"):
+            record[key] = base64.b64encode(record[key]).decode() if record[key] else None
+        line = json.dumps(record)
         with self._lock, self.exchanges_path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
 

@@ -150,7 +150,7 @@ class ApiHarness:
         settings: RunSettings,
         id_fields: dict[str, str],
         json_media_types: tuple[str, ...] = ("application/json", "text/json"),
-        on_exchange: Callable[[str, str, bytes | None, int], None] | None = None,
+        on_exchange: Callable[[dict], None] | None = None,
     ) -> None:
         self.api = api
         self.target = target
