@@ -39,15 +39,17 @@ def send_answers_created(ex: Exchange):
 
 @response_check(API, "ITS-SEND-002", operations=["send"])
 def created_has_location(ex: Exchange):
-    if ex.status != 201:
+    if not 200 <= ex.status < 300:
         return None
-    return True if ex.headers.get("location", "").strip() else "201 without a Location header"
+    return True if ex.headers.get("location", "").strip() else f"{ex.status} without a Location header"
 
 
 # --- get (seed 003) ----------------------------------------------------------------------
 
 response_check(API, "ITS-GET-003", operations=["get"])(generic.body_matches_schema((200,)))
-response_check(API, "ITS-GET-005", operations=["get"])(generic.json_content_type_when_json_asked((200,)))
+response_check(API, "ITS-GET-005", operations=["get"])(generic.content_type_as_asked((200,), generic.JSON_TYPES))
+response_check(API, "ITS-XML-002", operations=["get"])(generic.content_type_as_asked((200,), generic.XML_TYPES))
+response_check(API, "ITS-XML-003", operations=["get"])(generic.xml_as_documented((200,)))
 
 
 @response_check(API, "ITS-GET-004", operations=["get"])

@@ -11,12 +11,18 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
 
+from msgconform import specs
+from msgconform.plugin import xml
 from msgconform.plugin.harness import ApiHarness, Exchange
+from msgconform.plugin.xml import XML_TYPES
+from msgconform.xmlcodec import XmlError
 from suites.itslearning import checks  # noqa: F401  (registers the response checks)
 
 API = "itslearning"
@@ -46,10 +52,10 @@ class Itslearning:
         return f"{SUBJECT_PREFIX} {label} {digest}"
 
     def send(self, body: dict[str, Any], *, role: str = "sender", media_type: str = "application/json") -> Exchange:
-        import json
-
+        """Send `body` written in `media_type` (JSON, XML by the codec, or form-encoded)."""
         with self.harness.client(role) as client:
-            response = client.post(SEND, content=json.dumps(body), headers={"Content-Type": media_type})
+            response = client.post(SEND, content=encode(self.harness, body, media_type),
+                                    headers={"Content-Type": media_type})
         exchange = self.harness.exchange_from_httpx(response, role, body)
         self.harness.run_checks(exchange)
         for followup in self.harness.followups:
@@ -65,6 +71,53 @@ class Itslearning:
 
     def message_url(self, message_id: int) -> str:
         return f"/restapi/personal/messages/{message_id}/v1"
+
+
+def encode(harness: ApiHarness, body: dict[str, Any], media_type: str) -> bytes:
+    if media_type in XML_TYPES:
+        _, _, operation = specs.operation(harness.raw_spec, "send")
+        return xml.serialize_body(harness.raw_spec, operation, media_type, body)
+    if media_type == "application/x-www-form-urlencoded":
+        pairs = [(k, v) for k, values in body.items() for v in (values if isinstance(values, list) else [values])
+                 if v is not None]
+        return urlencode(pairs).encode()
+    return json.dumps(body).encode()
+
+
+def same_values(as_json: dict, as_xml: dict) -> str | None:
+    """The first field both carry with different values (date-times compared as instants)."""
+    for key in sorted(set(as_json) & set(as_xml)):
+        left, right = as_json[key], as_xml[key]
+        if isinstance(left, str) and isinstance(right, str) and _instant(left) and _instant(left) == _instant(right):
+            continue
+        if left != right:
+            return f"{key} is {left!r} as JSON but {right!r} as XML"
+    return None
+
+
+def _instant(text: str):
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def compare_formats(harness: ApiHarness, url: str, as_json: dict) -> None:
+    """ITS-XML-004: the message read again as XML carries the values it had as JSON."""
+    with harness.client("sender") as client:
+        response = client.get(url, headers={"Accept": "application/xml"})
+    exchange = harness.exchange_from_httpx(response, "sender")
+    harness.run_checks(exchange)
+    if response.status_code != 200 or exchange.media_type not in XML_TYPES or exchange.case is None:
+        return  # judged by ITS-XML-002 and the status checks
+    spec = harness.raw_spec
+    schema = xml.response_schema(spec, exchange.case.operation.definition.raw, 200, exchange.media_type)
+    try:
+        as_xml = xml.codec_for(exchange.case.operation.schema.raw_schema).loads(response.content, schema)
+    except XmlError:
+        return  # judged by ITS-XML-003
+    difference = same_values(as_json, as_xml) if isinstance(as_xml, dict) else "the XML is not a Message"
+    harness.recorder.judge("ITS-XML-004", difference is None, f"{difference} (GET {urlsplit(url).path})")
 
 
 def follow_location(harness: ApiHarness, ex: Exchange) -> None:
@@ -95,6 +148,8 @@ def follow_location(harness: ApiHarness, ex: Exchange) -> None:
             )
             return
     harness.recorder.judge("ITS-SEND-003", True)
+    if isinstance(message, dict) and len(harness.pools.messages) < 5:
+        compare_formats(harness, url, message)  # a few messages suffice
     message_id = message.get("MessageId")
     if isinstance(message_id, int) and not isinstance(message_id, bool) and message_id not in harness.pools.messages:
         harness.pools.messages.append(message_id)

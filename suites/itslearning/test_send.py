@@ -48,3 +48,26 @@ def test_outsider_cannot_read(itslearning):
         itslearning.harness.recorder.judge(
             "ITS-GET-002", not leaked, f"the outsider got {ex.status} for a message sent to others ({ex.where})"
         )
+
+
+def test_send_accepts_xml_media_types(itslearning):
+    """ITS-XML-001: the same valid message, written as the seed's XML sample, as application/xml and text/xml.
+
+    The Location is followed as for every send, so ITS-SEND-003 also shows the XML was read.
+    """
+    recipient, bcc = itslearning.users["recipient"].id, itslearning.users["bcc"].id
+    for media_type in ("application/xml", "text/xml"):
+        body = {"ToPersonIds": [recipient], "BccPersonIds": [bcc], "Subject": itslearning.subject(media_type),
+                "Text": "[msgconform] sent as XML", "ReplyToMessageId": None, "ForwardToMessageId": None}
+        ex = itslearning.send(body, media_type=media_type)
+        itslearning.harness.recorder.judge(
+            "ITS-XML-001", 200 <= ex.status < 300, f"a valid send as {media_type} answered {ex.status} ({ex.where})"
+        )
+
+
+def test_form_encoded_send_is_observed(itslearning):
+    """ITS-XML-005 (INFO): the document lists form encoding without a sample; report what happens."""
+    recipient = itslearning.users["recipient"].id
+    body = {"ToPersonIds": [recipient], "Subject": itslearning.subject("form"), "Text": "[msgconform] form-encoded"}
+    ex = itslearning.send(body, media_type="application/x-www-form-urlencoded")
+    itslearning.harness.recorder.observe("ITS-XML-005", f"a form-encoded send answered {ex.status} ({ex.where})")

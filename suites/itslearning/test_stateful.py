@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import settings
+from hypothesis import reject, settings
 
 import pytest
 
@@ -25,7 +25,7 @@ def state_machine(itslearning):
         def call(self, case, **kwargs):
             exchange = harness.exercise(case)
             if exchange is None:
-                raise pytest.skip.Exception("the harness could not send this step")
+                reject()  # nothing was sent (XML cannot carry this example): drop the example
             location = exchange.headers.get("location", "")
             if exchange.operation_id == "send" and exchange.status == 201 and location and not LINK_PATTERN.search(location):
                 harness.recorder.skip("ITS-SEND-003", f"the state machine cannot parse the Location {location!r}")

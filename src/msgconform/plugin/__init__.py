@@ -26,6 +26,7 @@ import pytest
 
 from msgconform import catalogue
 from msgconform.plugin.harness import ApiHarness, RunSettings
+from msgconform.plugin import xml as _xml  # noqa: F401  (registers the XML serializer and deserializer)
 from msgconform.plugin.recorder import Recorder
 from msgconform.targets import Targets, load_targets
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi import checks as st_checks
 
+from msgconform.plugin import xml
 from msgconform.plugin.harness import Exchange
+from msgconform.xmlcodec import XmlError
 
 JSON_TYPES = ("application/json", "text/json")
+XML_TYPES = ("application/xml", "text/xml")
 
 
 def _delegate(exchange: Exchange, check) -> None | bool | str:
@@ -50,26 +53,56 @@ def documented_status(exchange: Exchange) -> None | bool | str:
 
 
 def body_matches_schema(statuses: range | tuple[int, ...]):
-    """Bodies with these statuses, in a JSON media type, match the spec's schema."""
+    """Bodies with these statuses, JSON or XML (read by the codec), match the spec's schema."""
 
     def check(exchange: Exchange) -> None | bool | str:
-        if exchange.status not in statuses or exchange.media_type not in JSON_TYPES or not exchange.content:
+        if exchange.status not in statuses or exchange.media_type not in JSON_TYPES + XML_TYPES or not exchange.content:
             return None
         return _delegate(exchange, st_checks.response_schema_conformance)
 
     return check
 
 
-def json_content_type_when_json_asked(statuses: tuple[int, ...]):
-    """A request asking for JSON gets a JSON media type (parameters such as charset allowed)."""
+def content_type_as_asked(statuses: tuple[int, ...], family: tuple[str, ...]):
+    """A request asking for one of `family` (JSON or XML) gets one of them back
+    (either member of the family, parameters such as charset allowed)."""
 
     def check(exchange: Exchange) -> None | bool | str:
         accept = exchange.accept.split(";")[0].strip().lower()
-        if exchange.status not in statuses or accept not in JSON_TYPES:
+        if exchange.status not in statuses or accept not in family:
             return None
-        if exchange.media_type in JSON_TYPES:
+        if exchange.media_type in family:
             return True
         shown = exchange.headers.get("content-type", "(none)")
         return f"asked for {accept}, got Content-Type {shown}"
+
+    return check
+
+
+def xml_as_documented(statuses: tuple[int, ...]):
+    """An XML body is exactly as the documents show it: root, namespaces, element order,
+    every documented element present (prefixes and formatting are free)."""
+
+    def check(exchange: Exchange) -> None | bool | str:
+        if exchange.status not in statuses or exchange.media_type not in XML_TYPES or not exchange.content:
+            return None
+        if exchange.case is None:
+            return None
+        operation = exchange.case.operation
+        spec = operation.schema.raw_schema
+        schema = xml.response_schema(spec, operation.definition.raw, exchange.status, exchange.media_type)
+        if schema is None:
+            return None
+        codec = xml.codec_for(spec)
+        try:
+            problems = codec.problems(exchange.content, schema)
+            if not problems:
+                problems = xml.missing_elements(spec, schema, codec.loads(exchange.content, schema))
+        except XmlError as exc:
+            return f"the XML body cannot be read: {exc}"
+        if not problems:
+            return True
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return f"{problems[0]}{more}"
 
     return check
