@@ -4,7 +4,7 @@ Parsing and exit statuses live here; the work is done by `runner` (run) and
 `servers.embedded` (serve). Progress and logs go to stderr; stdout carries only what the
 contract puts there (the summary lines of `run`, the targets file of `serve`, the fault
 list of `serve --list-faults`). A `MsgconformError` becomes one line on stderr and its
-exit status (2); argparse's own usage errors exit 2 as well.
+exit status (2); argparse's own usage errors are shortened to one such line as well.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from msgconform import __version__
 from msgconform.errors import MsgconformError, UsageError
@@ -29,6 +30,15 @@ def _positive(text: str) -> int:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (``msgconform: run: ...``) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("msgconform").strip()
+        where = f"{command}: " if command else ""
+        self.exit(2, f"msgconform: {where}{message} (see {self.prog} --help)\n")
+
+
 def _port(text: str) -> int:
     value = int(text) if text.isdigit() else -1
     if not 0 <= value <= 65532:
@@ -39,7 +49,7 @@ def _port(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from msgconform.runner import DEFAULT_MAX_EXAMPLES
 
-    parser = argparse.ArgumentParser(prog="msgconform", description="Conformance suite for vendor messaging APIs.")
+    parser = _Parser(prog="msgconform", description="Conformance suite for vendor messaging APIs.")
     parser.add_argument("--version", action="version", version=f"msgconform {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

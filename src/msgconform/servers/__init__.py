@@ -1,0 +1,24 @@
+"""Reference implementations of the vendor APIs, with named faults and variants.
+
+Each server is a Starlette app built by a factory `create_app(faults)` that takes the names
+of the faults and variants to switch on (see `faults.yaml`) and returns an app with fresh
+state. `AVAILABLE` maps an API name to its factory; `TARGET_USERS` maps it to the users a
+targets file needs for it (role -> {id, name, token}). `embedded.running_servers` starts
+them on loopback for a run, `embedded.serve_forever` for `msgconform serve`.
+
+Servers import only core modules and their web stack, never the plugin, suites or pytest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from msgconform.servers import itslearning
+
+AppFactory = Callable[[Iterable[str]], Any]
+
+AVAILABLE: dict[str, AppFactory] = {"itslearning": itslearning.create_app}
+TARGET_USERS: dict[str, Callable[[], dict[str, dict[str, Any]]]] = {"itslearning": itslearning.target_users}
+
+__all__ = ["AVAILABLE", "TARGET_USERS", "AppFactory"]
