@@ -78,6 +78,7 @@ def has_attachments_matches(ex: Exchange):
 response_check(API, "ITS-HTTP-001")(generic.no_server_error)
 response_check(API, "ITS-HTTP-002")(generic.rejects_malformed_input)
 response_check(API, "ITS-HTTP-003")(generic.documented_status)
+response_check(API, "ITS-AUTH-001")(generic.credentials_required)
 
 
 @response_check(API, "ITS-HTTP-004")

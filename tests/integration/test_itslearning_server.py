@@ -4,6 +4,7 @@ and variant of faults.yaml doing what its entry says."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -488,6 +489,89 @@ def _(s: Its) -> None:
     path = s.sent(BccPersonIds=[1003])
     assert s.get(path, RECIPIENT).json()["IsRead"] is True
     assert s.get(path, BCC).json()["IsRead"] is True
+
+
+# --- XML faults and variants ----------------------------------------------------------------
+
+ENTITY_SEND = XML_SEND.replace(b"<MessageToSend ", b'<!DOCTYPE MessageToSend [<!ENTITY c "canary-text">]>\n<MessageToSend ', 1).replace(
+    b"In XML &amp; more", b"entity &c;"
+)
+
+
+def as_xml(s: Its) -> httpx.Response:
+    return s.get(s.sent(), accept="application/xml")
+
+
+@check("send-rejects-xml")
+def _(s: Its) -> None:
+    assert s.raw_send(XML_SEND, "application/xml").status_code == 415
+
+
+@check("xml-served-as-json")
+def _(s: Its) -> None:
+    assert as_xml(s).headers["content-type"].startswith("application/json")
+
+
+@check("xml-root-namespace")
+def _(s: Its) -> None:
+    assert b'<Message xmlns="http://schemas.datacontract.org/2004/07/Itslearning.RestApi.Entities"' in as_xml(s).content
+
+
+@check("xml-alphabetical")
+def _(s: Its) -> None:
+    body = as_xml(s).content
+    assert body.index(b"<Attachments") < body.index(b"<ContentUrl")
+
+
+@check("xml-omit-nil")
+def _(s: Its) -> None:
+    body = as_xml(s).content
+    assert b"LastRepliedDateTime" not in body and b"nil=" not in body
+
+
+@check("xml-subject-truncated")
+def _(s: Its) -> None:
+    path = s.sent(Subject="A subject longer than twenty characters")
+    assert b"<Subject>A subject longer tha</Subject>" in s.get(path, accept="application/xml").content
+
+
+@check("xxe-expanded")
+def _(s: Its) -> None:
+    sent = s.raw_send(ENTITY_SEND, "application/xml")
+    assert sent.status_code == 201
+    assert s.get(httpx.URL(sent.headers["location"]).path).json()["Subject"] == "entity canary-text"
+
+
+@check("entity-bomb-slow")
+def _(s: Its) -> None:
+    many = b"".join(b'<!ENTITY e%d "x">' % i for i in range(6))
+    started = time.monotonic()
+    answer = s.raw_send(XML_SEND.replace(b"<MessageToSend ", b"<!DOCTYPE MessageToSend [" + many + b"]><MessageToSend ", 1),
+                        "application/xml")
+    assert answer.status_code == 400 and time.monotonic() - started >= itslearning.BOMB_DELAY
+
+
+@check("xml-etree-style")
+def _(s: Its) -> None:
+    body = as_xml(s).content
+    assert b"xmlns:xsi=" in body and b"\n" not in body  # ElementTree names the prefix xsi, not i
+
+
+@check("xml-compact")
+def _(s: Its) -> None:
+    assert b"\n" not in as_xml(s).content.strip()
+
+
+@check("xml-declaration")
+def _(s: Its) -> None:
+    assert as_xml(s).content.startswith(b"<?xml ")
+
+
+@check("xml-dtd-ignored")
+def _(s: Its) -> None:
+    sent = s.raw_send(ENTITY_SEND, "application/xml")
+    assert sent.status_code == 201
+    assert s.get(httpx.URL(sent.headers["location"]).path).json()["Subject"] == "entity "
 
 
 def test_every_itslearning_fault_and_variant_has_a_check() -> None:

@@ -42,8 +42,8 @@ def test_the_brief_s_itslearning_entries_are_all_there() -> None:
     assert names["send-200"].catches == ("ITS-SEND-001", "ITS-HTTP-003")
     assert set(names["no-access-check"].catches) == {"ITS-GET-001", "ITS-GET-002"}
     assert names["large-ids"].kind == "variant"
-    assert len([e for e in names.values() if e.kind == "fault"]) == 16
-    assert len([e for e in names.values() if e.kind == "variant"]) == 8
+    assert len([e for e in names.values() if e.kind == "fault"]) >= 16
+    assert len([e for e in names.values() if e.kind == "variant"]) >= 8
 
 
 def test_faultset_is_immutable_and_answers_on() -> None:

@@ -2,7 +2,7 @@
 
 A tiny catalogue with one case per level is folded from events such as the suite writes,
 so each rule shows as one small test: a case that judged nothing is never `pass`, a failing
-SHOULD case is `non-strict`, INFO never fails, a broken suite makes unjudged cases `error`,
+SHOULD case is `non-strict`, INFO never fails, a case nothing met is `skip` with a reason, a broken suite makes unjudged cases `error`,
 and the verdict and exit status follow from the outcomes.
 """
 
@@ -76,10 +76,10 @@ def test_an_info_case_never_fails_its_observation_goes_to_details() -> None:
 
 def test_a_case_that_judged_nothing_is_never_pass() -> None:
     got = outcomes_of(judged(MUST, passed=0), judged(SHOULD, skipped=("no XML support",)))
-    assert (got[MUST.id].outcome, got[MUST.id].checked) == ("error", 0)  # reached, judged nothing
-    assert got[MUST.id].details
+    assert (got[MUST.id].outcome, got[MUST.id].checked) == ("skip", 0)  # reached, judged nothing
+    assert got[MUST.id].details.startswith("not judged")
     assert (got[SHOULD.id].outcome, got[SHOULD.id].details) == ("skip", "no XML support")
-    assert (got[INFO.id].outcome, got[INFO.id].checked) == ("error", 0)  # never reached
+    assert (got[INFO.id].outcome, got[INFO.id].checked) == ("skip", 0)  # never reached
     assert all(item.outcome != "pass" for item in got.values())
 
 
@@ -98,7 +98,7 @@ def test_a_broken_suite_makes_every_unjudged_case_error_and_keeps_the_judged_one
 
 def test_events_of_other_apis_are_ignored() -> None:
     got = outcomes_of(judged(MUST, passed=1), judged(SHOULD, failed=1, api="highq"), harness("x", api="highq"))
-    assert got[MUST.id].outcome == "pass" and got[SHOULD.id].outcome == "error"
+    assert got[MUST.id].outcome == "pass" and got[SHOULD.id].outcome == "skip"
     assert fold(CATALOGUE, TARGET, [harness("x", api="highq")]).harness_errors == []
 
 

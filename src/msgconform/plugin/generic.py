@@ -11,6 +11,7 @@ from __future__ import annotations
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi import checks as st_checks
 
+from msgconform import specs
 from msgconform.plugin import xml
 from msgconform.plugin.harness import Exchange
 from msgconform.xmlcodec import XmlError
@@ -40,12 +41,45 @@ def no_server_error(exchange: Exchange) -> bool | str:
 
 
 def rejects_malformed_input(exchange: Exchange) -> None | bool | str:
-    """A request generated to violate the spec is not accepted (no 2xx)."""
-    if not exchange.negative or exchange.status >= 500:
+    """A request generated to violate the spec is not accepted (no 2xx).
+
+    Two kinds of "negative" request are left to other checks: one that only lacks the
+    credentials (credentials_required judges it), and an XML body whose violation did not
+    survive serialization (a wrongly typed empty string becomes an empty, valid, list).
+    """
+    if not exchange.negative or exchange.status >= 500 or exchange.sent_without_credentials:
         return None  # 5xx is judged by no_server_error
+    if exchange.request_media_type in XML_TYPES and _valid_once_written(exchange):
+        return None
     if 200 <= exchange.status < 300:
         return _delegate(exchange, st_checks.negative_data_rejection)
     return True
+
+
+def _valid_once_written(exchange: Exchange) -> bool:
+    """Whether the XML actually sent reads back as a body the spec allows."""
+    if exchange.case is None or not isinstance(exchange.request_body, (dict, list)):
+        return False
+    operation = exchange.case.operation
+    spec = operation.schema.raw_schema
+    schema = xml.request_schema(spec, operation.definition.raw, exchange.request_media_type)
+    if schema is None:
+        return False
+    try:
+        codec = xml.codec_for(spec)
+        value = codec.loads(codec.dumps(exchange.request_body, schema), schema)
+    except XmlError:
+        return False
+    return specs.validator(spec, schema).is_valid(value)
+
+
+def credentials_required(exchange: Exchange) -> None | bool | str:
+    """A generated request that lost its credentials is refused with 401 or 403."""
+    if not exchange.sent_without_credentials or exchange.status >= 500:
+        return None
+    if exchange.status in (401, 403):
+        return True
+    return f"without credentials, answered {exchange.status}"
 
 
 def documented_status(exchange: Exchange) -> None | bool | str:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import requests
@@ -66,6 +67,7 @@ class Exchange:
     request_media_type: str | None = None
     negative: bool = False
     role: str = "sender"
+    credential_names: tuple[str, ...] = ()  # the headers that carry the role's credentials
     case: Any = None  # the Schemathesis case, for checks that delegate to Schemathesis
     response: Any = None  # the Schemathesis response object, likewise
 
@@ -83,6 +85,11 @@ class Exchange:
     @property
     def where(self) -> str:
         return f"{self.method} {self.path}"
+
+    @property
+    def sent_without_credentials(self) -> bool:
+        """True when a generated request dropped the role's credential headers."""
+        return any(name not in self.request_headers for name in self.credential_names)
 
 
 @dataclass
@@ -145,6 +152,13 @@ def _resolve_ref(spec: dict, node: Any) -> Any:
             target = target[token]
         node = target
     return node
+
+
+def _path_parameters(template: str, path: str) -> dict[str, str]:
+    """{"messageId": "42"} for template /messages/{messageId}/v1 and path /messages/42/v1."""
+    pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(template))
+    match = re.fullmatch(pattern, path)
+    return {k: unquote(v) for k, v in match.groupdict().items()} if match else {}
 
 
 def _stable_index(text: str, modulo: int) -> int:
@@ -305,6 +319,7 @@ class ApiHarness:
             request_media_type=case.media_type,
             negative=negative,
             role=role,
+            credential_names=tuple(self.headers_of(role)),
             case=case,
             response=response,
         )
@@ -329,7 +344,10 @@ class ApiHarness:
         if operation is not None:
             operation_id = operation.definition.raw.get("operationId", operation.label)
             media_type = request.headers.get("content-type")
-            case = operation.Case(media_type=media_type.split(";")[0] if media_type else None)
+            case = operation.Case(
+                media_type=media_type.split(";")[0] if media_type else None,
+                path_parameters=_path_parameters(operation.path, relative),
+            )
             st_response = StResponse.from_httpx(response, verify=True)
         query = request.url.query.decode() if isinstance(request.url.query, bytes) else request.url.query
         return Exchange(

@@ -20,12 +20,14 @@ Design, in the order a request meets it:
 
 from __future__ import annotations
 
+import asyncio
 import html
 import random
 import re
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -35,12 +37,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from msgconform import specs
+from msgconform.servers import _xmlstyle
 from msgconform.servers._http import FORM_TYPE, XML_TYPES, Bodies, MalformedBody, UnsupportedMediaType, media_type
 from msgconform.servers.faults import FaultSet
-from msgconform.xmlcodec import XmlError
+from msgconform.xmlcodec import XmlCodec, XmlError
 
 API = "itslearning"
 PREFIX = "/restapi/personal/messages"
+ENTITIES_NS = "http://schemas.datacontract.org/2004/07/Itslearning.RestApi.Entities"
+BOMB_DELAY = 6.0  # seconds, longer than the suite's limit for ITS-SEC-002
 
 
 @dataclass(frozen=True)
@@ -243,8 +249,33 @@ class _Server:
 
     def reply(self, request: Request, status: int, value: Any, root: str, headers: dict | None = None) -> Response:
         media = self.bodies.negotiate(request.headers.get("accept"))
+        if media in XML_TYPES and self.faults.on("xml-served-as-json"):
+            media = "application/json"
+        if media in XML_TYPES:
+            return self.respond(self.write_xml(value, root), status, media, headers)
         body = self.bodies.write(value, root, media)
         return self.respond(body, status, media, headers)
+
+    def write_xml(self, value: Any, root: str) -> bytes:
+        """XML as the codec writes it, with this server's XML faults and variants applied."""
+        on = self.faults.on
+        if on("xml-omit-nil"):
+            value = _xmlstyle.without_nils(value)
+        if on("xml-subject-truncated") and isinstance(value, dict) and isinstance(value.get("Subject"), str):
+            value = {**value, "Subject": value["Subject"][:20]}
+        codec = self.alphabetical if on("xml-alphabetical") else self.bodies.xml
+        body = codec.dumps(value, root, pretty=not on("xml-compact"))
+        if on("xml-root-namespace") and root == "Message":
+            body = _xmlstyle.root_in_namespace(body, ENTITIES_NS)
+        if on("xml-etree-style"):
+            body = _xmlstyle.etree_style(body)
+        if on("xml-declaration"):
+            body = _xmlstyle.with_declaration(body)
+        return body
+
+    @cached_property
+    def alphabetical(self) -> XmlCodec:
+        return _xmlstyle.alphabetical_codec(specs.load(API))
 
     def error(
         self,
@@ -318,8 +349,13 @@ class _Server:
         content_type = request.headers.get("content-type")
         if media_type(content_type)[0] == "text/json" and self.faults.on("send-rejects-text-json"):
             return self.unsupported(request, "text/json")
+        if media_type(content_type)[0] in XML_TYPES and self.faults.on("send-rejects-xml"):
+            return self.unsupported(request, media_type(content_type)[0])
+        raw_body = await request.body()
+        if media_type(content_type)[0] in XML_TYPES and b"<!DOCTYPE" in raw_body:
+            raw_body = await self.dtd(raw_body)
         try:
-            body = self.bodies.read(await request.body(), content_type, "MessageToSend")
+            body = self.bodies.read(raw_body, content_type, "MessageToSend")
         except UnsupportedMediaType as exc:
             return self.unsupported(request, exc.media_type)
         except MalformedBody as exc:
@@ -333,6 +369,20 @@ class _Server:
             if any(str(k).lower() == "replytomessageid" and v is None for k, v in raw.items()):
                 return self.invalid(request, {"message.ReplyToMessageId": ["The value 'null' is not valid."]})
         return self.deliver(request, person, message)
+
+    async def dtd(self, raw: bytes) -> bytes:
+        """What this server's XML parser does with a DTD: by default nothing (the codec
+        refuses the body); variants and faults change that."""
+        if self.faults.on("entity-bomb-slow") and raw.count(b"<!ENTITY") > 5:
+            await asyncio.sleep(BOMB_DELAY)  # as if the parser expanded the bomb, then refused
+        if self.faults.on("xml-dtd-ignored"):
+            return _xmlstyle.ignore_dtd(raw)
+        if self.faults.on("xxe-expanded"):
+            try:
+                return _xmlstyle.expand_entities(raw)
+            except Exception:  # noqa: BLE001 - an unreadable body stays as it was: refused
+                return raw
+        return raw
 
     def unsupported(self, request: Request, media: str) -> Response:
         return self.error(
