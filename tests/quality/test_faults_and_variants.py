@@ -67,3 +67,13 @@ def test_every_must_and_should_case_has_a_fault():
         caught = {case for fault in FAULTS if fault.api == api for case in fault.catches}
         uncaught = [c.id for c in catalogue.load(api).cases if c.level != "INFO" and c.id not in caught]
         assert not uncaught, f"{api}: no fault proves these cases can fail: {uncaught}"
+
+
+def test_faithful_servers_pass_every_case(tmp_path):
+    """Against the faithful servers every case is judged and holds: a check that can never
+    apply would show here as a skip (and would then hide behind skips elsewhere)."""
+    result, cases = _outcomes(tmp_path, [])
+    not_passing = {case_id: f"{item.outcome}: {item.details}" for case_id, item in cases.items()
+                   if item.outcome != "pass" or item.checked < 1}
+    assert not not_passing, f"the faithful servers did not pass: {not_passing}"
+    assert result.exit_status == 0
