@@ -8,6 +8,7 @@ it runs from.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -16,7 +17,14 @@ _PACKAGE = Path(__file__).resolve().parent
 
 @cache
 def data_root() -> Path:
-    """The folder holding `specs/` and `suites/`: the wheel's `_data`, else the checkout."""
+    """The folder holding `specs/` and `suites/`: `$MSGCONFORM_DATA_DIR` when set (a copy with
+    edited specs, say), else the wheel's `_data`, else the checkout."""
+    override = os.environ.get("MSGCONFORM_DATA_DIR")
+    if override:
+        root = Path(override).resolve()
+        if not (root / "specs").is_dir() or not (root / "suites").is_dir():
+            raise RuntimeError(f"MSGCONFORM_DATA_DIR={override}: no specs/ and suites/ there")
+        return root
     installed = _PACKAGE / "_data"
     if (installed / "specs").is_dir():
         return installed

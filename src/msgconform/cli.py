@@ -111,6 +111,10 @@ def _run(args: argparse.Namespace) -> int:
     result = run(options)
     from msgconform.report import summary_lines
 
+    for api in result.report.apis:
+        if api.harness_errors:  # the run could not judge: say why, in one line per API
+            more = f" (and {len(api.harness_errors) - 1} more)" if len(api.harness_errors) > 1 else ""
+            print(f"msgconform: {api.api}: {api.harness_errors[0]}{more}", file=sys.stderr)
     for line in summary_lines(result.report):
         print(line)
     return result.exit_status

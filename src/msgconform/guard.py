@@ -14,6 +14,7 @@ as a vendor failure.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -86,7 +87,7 @@ class Guard:
             session.proxies = {"http": proxy, "https": proxy}
         return session
 
-    def httpx_client(self, *, base_url: str = "", timeout: float = 10, verify: bool | str = True,
+    def httpx_client(self, *, base_url: str = "", timeout: float = 10, verify: bool | str | ssl.SSLContext = True,
                      proxy: str | None = None, headers: dict[str, str] | None = None) -> httpx.Client:
         def before(request: httpx.Request) -> None:
             self.admit(request.method, str(request.url))

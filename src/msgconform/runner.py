@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from msgconform import _resources, catalogue, outcomes, preflight
+from msgconform import _resources, cassettes, catalogue, outcomes, preflight
 from msgconform.errors import UsageError
 from msgconform.report import (
     RunReport,
@@ -65,11 +66,19 @@ def embedded_apis() -> list[str]:
 
 def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
     """Run the suite and write the reports; raises UsageError/PreflightError for status 2."""
-    if options.mode != "live":
-        raise UsageError(f"--{options.mode}: cassettes are not supported by this version yet")
     started = datetime.now(timezone.utc)
+    recording = None
     with contextlib.ExitStack() as stack:
-        if options.targets is not None:
+        if options.mode == "replay":
+            if options.targets is not None or options.faults:
+                raise UsageError("--replay needs no --targets: the cassettes' manifest describes the run")
+            manifest = cassettes.read_manifest(options.cassette_dir)
+            cassettes.check_replayable(options.cassette_dir, manifest, seed=options.seed,
+                                       max_examples=options.max_examples)
+            targets = cassettes.replay_targets(options.cassette_dir, manifest, options.apis)
+            suite_cassettes: Path | None = options.cassette_dir
+            print(f"msgconform: replaying {options.cassette_dir} ({', '.join(targets)}), no network", file=log)
+        elif options.targets is not None:
             if options.faults:
                 raise UsageError("--fault applies to the embedded reference servers, not to --targets")
             targets = load_targets(options.targets).select(options.apis)
@@ -80,10 +89,23 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
             servers = stack.enter_context(running_servers(apis, options.faults))
             targets = parse_targets(servers.targets_toml(), source="<embedded>")
             print(f"msgconform: testing the embedded reference servers ({', '.join(apis)})", file=log)
-        for api in targets:
-            preflight.check(targets[api])
+        if options.mode != "replay":
+            for api in targets:
+                preflight.check(targets[api])
+            suite_cassettes = None
+        if options.mode == "record":
+            recording = suite_cassettes = cassettes.fresh_folder(options.cassette_dir)
+            stack.callback(shutil.rmtree, recording, True)  # gone unless committed below
+            cassettes.write_manifest(recording, targets, seed=options.seed, max_examples=options.max_examples)
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="msgconform-")))
-        events = _run_suite(targets, options, workdir, log)
+        events = _run_suite(targets, options, workdir, log, suite_cassettes)
+        if recording is not None:
+            if any(event["kind"] == "harness" for event in events):
+                print(f"msgconform: the recording did not finish cleanly; {options.cassette_dir} left as it was",
+                      file=log)
+            else:
+                cassettes.commit_folder(recording, options.cassette_dir)
+                print(f"msgconform: cassettes written to {options.cassette_dir}", file=log)
     finished = datetime.now(timezone.utc)
     report = RunReport(
         mode=options.mode,
@@ -123,7 +145,12 @@ def _embedded_selection(requested: list[str]) -> list[str]:
     return list(dict.fromkeys(requested)) or available
 
 
-def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log) -> list[dict]:
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "msgconform"
+
+
+def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, cassette_dir: Path | None) -> list[dict]:
     targets_file = workdir / "targets.toml"
     fd = os.open(targets_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -146,12 +173,21 @@ def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log) -> lis
     ]
     if options.allow_attacks:
         command.append("--msgconform-allow-attacks")
+    if cassette_dir is not None:
+        command += ["-p", "pytest_recording.plugin", "--msgconform-cassette-dir", str(cassette_dir.resolve())]
+        if options.mode == "record":
+            command += ["--record-mode", "all"]
+        else:  # replay: every response from the cassettes, and no socket may open
+            command += ["--record-mode", "none", "--block-network"]
     if options.exchanges is not None:
         command += ["--msgconform-exchanges", str(options.exchanges)]
     command += [str(suites / api) for api in targets]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # Hypothesis caches character tables there (costly to build on every run); no examples
+    # are stored: the example database is off, so runs stay deterministic.
+    env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(_cache_dir() / "hypothesis")
     print(f"msgconform: running the suite for {', '.join(targets)}", file=log)
     log.flush()
     completed = subprocess.run(command, cwd=workdir, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)

@@ -17,8 +17,8 @@ LINK_PATTERN = re.compile(r"/messages/(\d+)/v1")
 
 
 @pytest.fixture(scope="session")
-def state_machine(itslearning):
-    harness = itslearning.harness
+def state_machine(itslearning_session):
+    harness = itslearning_session.harness
     base = harness.schema().as_state_machine()
 
     class Machine(base):
@@ -44,5 +44,5 @@ def state_machine(itslearning):
     return Machine
 
 
-def test_send_then_get(state_machine):
+def test_send_then_get(state_machine, itslearning):
     state_machine.run()

@@ -73,12 +73,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--msgconform-max-examples", type=int, default=25)
     group.addoption("--msgconform-allow-attacks", action="store_true", default=False)
     group.addoption("--msgconform-exchanges", help="log every request sent (method, URL, body) here")
+    group.addoption("--msgconform-cassette-dir", help="where record mode writes and replay mode reads cassettes")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     targets_path = config.getoption("msgconform_targets")
     if not targets_path:
         return
+    if config.getoption("msgconform_mode") in ("record", "replay"):
+        from msgconform.plugin import recording
+
+        config.pluginmanager.register(recording, "msgconform.recording")
     targets = load_targets(Path(targets_path))
     catalogues = {api: catalogue.load(api) for api in targets}
     events = config.getoption("msgconform_events")
@@ -131,13 +136,37 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if context is None or call.when == "teardown" and report.passed:
         return
     if call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception):
-        error = call.excinfo.value
-        context.recorder.harness(_api_of(item), f"{item.nodeid}: {type(error).__name__}: {_one_line(error)}")
+        context.recorder.harness(_api_of(item), f"{item.nodeid}: {_describe(call.excinfo.value)}")
     elif call.when == "call" and report.passed:
         failures = context.recorder.failures_of_current_test()
         if failures:
             report.outcome = "failed"
             report.longrepr = "\n".join(failures)
+
+
+def _describe(error: BaseException) -> str:
+    miss = _cassette_miss(error)
+    if miss is not None:
+        from msgconform.plugin.recording import describe_miss
+
+        return describe_miss(miss)
+    return f"{type(error).__name__}: {_one_line(error)}"
+
+
+def _cassette_miss(error: BaseException | None):
+    """The vcrpy cassette miss inside `error` (also when wrapped by Hypothesis), if any."""
+    seen = 0
+    while error is not None and seen < 10:
+        if type(error).__name__ == "CannotOverwriteExistingCassetteException":
+            return error
+        inner = getattr(error, "exceptions", None)
+        if inner:
+            found = next((m for m in map(_cassette_miss, inner) if m is not None), None)
+            if found is not None:
+                return found
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return None
 
 
 def _one_line(error: BaseException) -> str:

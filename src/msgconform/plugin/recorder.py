@@ -66,6 +66,8 @@ class Recorder:
     def harness(self, api: str, details: str) -> None:
         """The suite could not judge: a problem of the harness, never of the vendor."""
         with self._lock:
+            if not details.startswith(self._test):
+                details = f"{self._test}: {details}"
             self._harness.append((api, details))
 
     # --- used by the plugin ---------------------------------------------------------------

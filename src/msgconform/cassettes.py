@@ -1,0 +1,210 @@
+"""Cassettes: what a recorded run wrote, and the rules for writing and matching it.
+
+Recording and replay are done by vcrpy, through pytest-recording, inside the suite's
+pytest subprocess (see `msgconform.plugin.recording`). This module holds what both the
+runner and the plugin need and that has nothing to do with pytest:
+
+- the layout: `<cassette-dir>/manifest.json` and `<cassette-dir>/<api>/<test>.yaml`, one
+  small cassette per test (vcrpy's matching is quadratic in a cassette's size);
+- the manifest: how the run was recorded (seed, max-examples, users' ids and roles,
+  spec digests, tool version), so that replay needs no targets file and no credentials,
+  and refuses, in one line, to replay what was recorded differently;
+- redaction, applied before anything is written: credentials in headers and query
+  strings, secrets inside bodies (JSON or XML), Set-Cookie in responses;
+- body normalization for matching: JSON key order and XML prefixes do not matter;
+- all-or-nothing recording: a run records into a fresh folder beside the old one and
+  replaces it only when the run has finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from msgconform import __version__, _resources
+from msgconform.errors import UsageError
+from msgconform.targets import Targets, parse_targets
+
+MANIFEST = "manifest.json"
+PLACEHOLDER = "[redacted]"  # safe in headers, JSON and XML text
+SECRET_HEADERS = ("authorization", "cookie", "x-xsrf-token", "so-apptoken", "proxy-authorization")
+SECRET_QUERY = ("access_token", "token", "password")
+SECRET_KEYS = re.compile(r"pass(word)?|secret|token|apikey|api_key", re.I)
+VOLATILE_HEADERS = ("x-schemathesis-testcaseid",)
+INVALID_TOKEN = "msgconform-invalid"  # the credentials the suite sends on purpose to be refused
+
+
+class CassetteError(UsageError):
+    """Cassettes missing, broken, or recorded differently from how replay is asked to run (status 2)."""
+
+
+# --- redaction -------------------------------------------------------------------------
+
+
+def redact_body(body: bytes | str | None) -> bytes | str | None:
+    """Secrets inside a JSON or XML body become placeholders; other bodies pass unchanged."""
+    if not body:
+        return body
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            redacted = text
+        else:
+            redacted = json.dumps(_redact_value(value), ensure_ascii=False, separators=(",", ":"))
+    elif stripped.startswith("<"):
+        redacted = re.sub(
+            r"(<(?:[\w.-]+:)?([\w.-]+)(?:\s[^>]*)?>)([^<]*)(</(?:[\w.-]+:)?\2>)",
+            lambda m: m.group(1) + (PLACEHOLDER if SECRET_KEYS.fullmatch(m.group(2)) and m.group(3) else m.group(3)) + m.group(4),
+            text,
+        )
+    else:
+        redacted = text
+    if redacted == text:
+        return body
+    return redacted.encode("utf-8") if isinstance(body, bytes) else redacted
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: PLACEHOLDER if SECRET_KEYS.fullmatch(str(k)) and v not in (None, "") else _redact_value(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_value(item) for item in value]
+    return value
+
+
+# --- matching ------------------------------------------------------------------------
+
+
+def normalized_body(body: bytes | str | None) -> Any:
+    """A body in a form where JSON key order and XML prefixes and formatting do not matter."""
+    if not body:
+        return None
+    return _normalized(body if isinstance(body, bytes) else body.encode("utf-8"))
+
+
+@lru_cache(maxsize=4096)  # replay compares each request with every recorded one
+def _normalized(body: bytes) -> Any:
+    text = body.decode("utf-8", "replace")
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            return ("json", json.dumps(json.loads(text), sort_keys=True))
+        except ValueError:
+            return ("text", text)
+    if stripped.startswith("<"):
+        return ("xml", _xml_shape(text))
+    return ("text", text)
+
+
+def _xml_shape(text: str) -> Any:
+    from defusedxml import ElementTree as SafeET  # refuses DTDs and entities
+
+    try:
+        root = SafeET.fromstring(text, forbid_dtd=True)
+    except Exception:  # noqa: BLE001 - hostile or malformed XML is compared as text
+        return text
+
+    def shape(element) -> tuple:
+        children = tuple(shape(child) for child in element)
+        content = (element.text or "").strip() if not children else ""
+        return (element.tag, tuple(sorted(element.attrib.items())), content, children)
+
+    return shape(root)
+
+
+# --- the manifest ------------------------------------------------------------------------
+
+
+def spec_digest(api: str) -> str:
+    return hashlib.sha256(_resources.spec_path(api).read_bytes()).hexdigest()[:16]
+
+
+def write_manifest(folder: Path, targets: Targets, *, seed: int, max_examples: int) -> None:
+    apis = {}
+    for api, target in targets.items():
+        apis[api] = {
+            "base_url": target.base_url,
+            "users": {role: {k: v for k, v in (("id", u.id), ("name", u.name), ("email", u.email)) if v is not None}
+                      for role, u in target.users.items()},
+            "spec": spec_digest(api),
+        }
+    manifest = {"format": 1, "tool": "msgconform", "version": __version__, "seed": seed,
+                "max_examples": max_examples, "apis": apis}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def read_manifest(folder: Path) -> dict:
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise CassetteError(f"{path}: no manifest; record first with `msgconform run --record`")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest["apis"], manifest["seed"], manifest["max_examples"]  # noqa: B018 - shape check
+    except (ValueError, KeyError, TypeError):
+        raise CassetteError(f"{path}: not a msgconform cassette manifest") from None
+    return manifest
+
+
+def replay_targets(folder: Path, manifest: dict, apis: Iterable[str]) -> Targets:
+    """The targets a replay pretends to test: recorded URLs and users, placeholder credentials."""
+    wanted = list(dict.fromkeys(apis)) or list(manifest["apis"])
+    missing = [api for api in wanted if api not in manifest["apis"]]
+    if missing:
+        raise CassetteError(f"--replay: {', '.join(missing)} not recorded in {folder} "
+                            f"(recorded: {', '.join(manifest['apis'])})")
+    blocks = []
+    for api in wanted:
+        entry = manifest["apis"][api]
+        if not (folder / api).is_dir():
+            raise CassetteError(f"{folder / api}: no cassettes for {api}")
+        blocks.append(f"[{api}]\nbase_url = {json.dumps(entry['base_url'])}\n")
+        for role, user in entry["users"].items():
+            lines = [f"[{api}.users.{role}]"] + [f"{k} = {json.dumps(v)}" for k, v in user.items()]
+            lines.append(f'headers = {{ Authorization = "{PLACEHOLDER}" }}')
+            blocks.append("\n".join(lines) + "\n")
+    return parse_targets("\n".join(blocks), source=str(folder / MANIFEST), environ={})
+
+
+def check_replayable(folder: Path, manifest: dict, *, seed: int, max_examples: int) -> None:
+    """Refuse, in one line, a replay that would not send what was recorded."""
+    if manifest["seed"] != seed or manifest["max_examples"] != max_examples:
+        raise CassetteError(
+            f"--replay: {folder} was recorded with seed {manifest['seed']} and --max-examples "
+            f"{manifest['max_examples']}, not seed {seed} and --max-examples {max_examples}"
+        )
+    if manifest.get("version") != __version__:
+        raise CassetteError(f"--replay: {folder} was recorded by msgconform {manifest.get('version')}, "
+                            f"this is {__version__}; record again")
+
+
+# --- all-or-nothing recording ----------------------------------------------------------------
+
+
+def fresh_folder(final: Path) -> Path:
+    """An empty folder beside `final` to record into."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{final.name}.recording-", dir=final.parent))
+
+
+def commit_folder(fresh: Path, final: Path) -> None:
+    """Put a finished recording in place of the old one (the old one is kept until then)."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
+    os.replace(fresh, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,138 @@
+"""Record and replay inside the suite: pytest-recording (vcrpy) configured for msgconform.
+
+With `--msgconform-mode record` or `replay`, every suite test gets a `vcr` mark, so that
+each test has one small cassette in `<cassette-dir>/<api>/<module>.<test>.yaml`. Requests
+match on method, path, query, the media types asked for and sent (Accept, Content-Type)
+and the normalized body (never on volatile headers such as Schemathesis' random test-case id); secrets are redacted before anything is written, and
+the same redaction runs on live requests before matching, so replay still matches.
+
+Requests must happen while a test's cassette is open: fixtures that talk to the target do
+it inside function-scoped fixtures or tests, never while a session fixture is set up.
+"""
+
+from __future__ import annotations
+
+import weakref
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pytest
+from vcr.errors import CannotOverwriteExistingCassetteException
+
+from msgconform import cassettes
+
+
+def _before_record_request(request):
+    request.body = cassettes.redact_body(request.body)
+    for name in list(request.headers):
+        lowered = name.lower()
+        if lowered in cassettes.SECRET_HEADERS and not _known_invalid(request.headers[name]):
+            request.headers[name] = cassettes.PLACEHOLDER
+        elif lowered in cassettes.VOLATILE_HEADERS:
+            del request.headers[name]
+    parts = urlsplit(request.uri)
+    if parts.query:
+        query = [(k, cassettes.PLACEHOLDER if k.lower() in cassettes.SECRET_QUERY else v)
+                 for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+        request.uri = urlunsplit(parts._replace(query=urlencode(query)))
+    return request
+
+
+def _known_invalid(value) -> bool:
+    """The suite's own deliberately invalid credentials are no secret, and must stay apart
+    from real ones in the cassette, so that replay can tell the two requests apart."""
+    value = value[0] if isinstance(value, list) else value
+    return cassettes.INVALID_TOKEN in str(value)
+
+
+def _before_record_response(response):
+    headers = response.get("headers", {})
+    for name in list(headers):
+        if name.lower() in ("set-cookie",) or name.lower() in cassettes.SECRET_HEADERS:
+            headers[name] = [cassettes.PLACEHOLDER]
+    body = response.get("body", {})
+    if isinstance(body, dict) and body.get("string"):
+        body["string"] = cassettes.redact_body(body["string"])
+    return response
+
+
+def _matcher(r1, r2) -> None:
+    """One matcher for everything a request means: method, path, query, the media types
+    asked for and sent (Accept, Content-Type), whether and which credentials it carried
+    (redacted, or the suite's deliberately invalid ones), and the normalized body.
+    Never volatile headers. vcrpy compares each request with every recorded one, so the
+    comparison key is computed once per request object."""
+    if _key(r1) != _key(r2):
+        raise AssertionError("the requests differ in method, path, query, media types, credentials or body")
+
+
+_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _key(request) -> tuple:
+    key = _KEYS.get(request)
+    if key is None:
+        parts = urlsplit(request.uri)
+        key = (
+            request.method.upper(),
+            parts.path,
+            tuple(sorted(parse_qsl(parts.query, keep_blank_values=True))),
+            _media(request, "accept"),
+            _media(request, "content-type"),
+            tuple(_header(request, name) for name in cassettes.SECRET_HEADERS),
+            cassettes.normalized_body(request.body),
+        )
+        _KEYS[request] = key
+    return key
+
+
+def _media(request, name: str) -> str:
+    value = _header(request, name) or ""
+    return value.split(";")[0].strip().lower()
+
+
+def _header(request, name: str) -> str | None:
+    for key, value in request.headers.items():
+        if key.lower() == name:
+            return value[0] if isinstance(value, list) else value
+    return None
+
+
+def pytest_recording_configure(config: pytest.Config, vcr) -> None:
+    vcr.register_matcher("msgconform", _matcher)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.vcr)
+
+
+@pytest.fixture(scope="session")
+def vcr_config() -> dict:
+    return {
+        "match_on": ["msgconform"],
+        "before_record_request": _before_record_request,
+        "before_record_response": _before_record_response,
+        "decode_compressed_response": True,
+        "record_on_exception": True,
+    }
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    folder = Path(request.config.getoption("msgconform_cassette_dir"))
+    api = Path(str(request.node.path)).parent.name
+    return str(folder / api)
+
+
+@pytest.fixture
+def default_cassette_name(request: pytest.FixtureRequest) -> str:
+    module = Path(str(request.node.path)).stem
+    return f"{module}.{request.node.name}".replace("/", "_")
+
+
+def describe_miss(error: CannotOverwriteExistingCassetteException) -> str:
+    request = error.failed_request
+    path = urlsplit(request.uri).path
+    cassette = getattr(error.cassette, "_path", "?")
+    return f"cassette miss: {request.method} {path} is not in {cassette} ({error.reason})"

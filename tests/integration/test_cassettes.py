@@ -1,0 +1,134 @@
+"""Record once, replay offline, re-judge against today's spec (issue: cassettes).
+
+One recording (embedded servers, few examples) made through the command line serves most
+tests here; each replay runs against copies of it, with no server running at all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from msgconform import cassettes
+from msgconform.runner import RunOptions, run
+from msgconform.servers import TARGET_USERS
+from tests.helpers import REPO, child_env, run_msgconform
+
+pytestmark = pytest.mark.integration
+EXAMPLES = "3"
+API = ("--api", "itslearning")  # TEMP while highq lands
+
+
+def outcomes(report_dir: Path) -> dict[str, tuple[str, int]]:
+    document = json.loads((report_dir / "conformance.json").read_text())
+    return {c["id"]: (c["outcome"], c["checked"]) for api in document["apis"].values() for c in api["cases"]}
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("recorded")
+    done = run_msgconform("run", "--record", *API, "--cassette-dir", root / "cassettes", "--report-dir", root / "reports",
+                          "--max-examples", EXAMPLES, timeout=300)
+    return root, done
+
+
+@pytest.fixture
+def cassette_copy(recorded, tmp_path):
+    copy = tmp_path / "cassettes"
+    shutil.copytree(recorded[0] / "cassettes", copy)
+    return copy
+
+
+def test_a_recording_writes_a_manifest_and_one_small_cassette_per_test(recorded):
+    root, done = recorded
+    assert done.status == 0, done
+    manifest = json.loads((root / "cassettes" / cassettes.MANIFEST).read_text())
+    assert manifest["seed"] and manifest["max_examples"] == int(EXAMPLES)
+    for api, entry in manifest["apis"].items():
+        assert entry["users"]["sender"]["id"] == TARGET_USERS[api]()["sender"]["id"]
+        files = sorted((root / "cassettes" / api).glob("*.yaml"))
+        assert len(files) >= 5, files
+        for path in files:
+            assert yaml.safe_load(path.read_text())["interactions"], path
+    assert not list(root.glob(".cassettes.recording-*")), "the fresh folder was not moved into place"
+
+
+def test_replay_gives_the_same_outcomes_with_no_server_running(recorded, cassette_copy, tmp_path):
+    root, _ = recorded
+    done = run_msgconform("run", "--replay", "--cassette-dir", cassette_copy, "--report-dir", tmp_path / "r",
+                          "--max-examples", EXAMPLES, timeout=300)
+    assert done.status == 0, done
+    assert outcomes(tmp_path / "r") == outcomes(root / "reports")
+    assert json.loads((tmp_path / "r" / "conformance.json").read_text())["mode"] == "replay"
+
+
+def test_no_secret_reaches_cassettes_reports_or_output(recorded):
+    root, done = recorded
+    secrets = [user["token"] for api in TARGET_USERS for user in TARGET_USERS[api]().values()]
+    places = {"stdout": done.stdout, "stderr": done.stderr}
+    for folder in (root / "cassettes", root / "reports"):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                places[str(path)] = path.read_text(errors="replace")
+    assert "junit.xml" in " ".join(places)
+    leaks = [(where, secret) for where, text in places.items() for secret in secrets if secret in text]
+    assert not leaks, leaks
+    assert cassettes.PLACEHOLDER in (root / "cassettes" / "itslearning").joinpath(
+        sorted(p.name for p in (root / "cassettes" / "itslearning").glob("*.yaml"))[0]).read_text()
+
+
+def test_a_request_missing_from_the_cassettes_is_a_harness_error(cassette_copy, tmp_path):
+    victim = next((cassette_copy / "itslearning").glob("test_send.test_send_accepts_json_media_types*.yaml"))
+    data = yaml.safe_load(victim.read_text())
+    data["interactions"] = data["interactions"][:1]
+    victim.write_text(yaml.safe_dump(data))
+    done = run_msgconform("run", "--replay", "--cassette-dir", cassette_copy, "--report-dir", tmp_path / "r",
+                          "--max-examples", EXAMPLES, timeout=300)
+    assert done.status == 2, done
+    line = next(line for line in done.stderr_lines if "cassette miss" in line)
+    assert "test_send_accepts_json_media_types" in line  # the test
+    assert re.search(r"cassette miss: (GET|POST) /restapi/personal/messages/\S+", line)  # the request
+    assert victim.name in line  # the cassette
+
+
+def test_replay_refuses_a_run_recorded_differently(cassette_copy, tmp_path):
+    done = run_msgconform("run", "--replay", "--cassette-dir", cassette_copy, "--report-dir", tmp_path,
+                          "--max-examples", "7")
+    assert done.status == 2 and len(done.stderr_lines) == 1, done
+    assert "recorded with" in done.stderr and "--max-examples 7" in done.stderr
+    missing = run_msgconform("run", "--replay", "--cassette-dir", tmp_path / "none", "--report-dir", tmp_path)
+    assert missing.status == 2 and "no manifest" in missing.stderr
+
+
+def test_replay_rejudges_against_todays_spec(cassette_copy, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "specs", data / "specs")
+    shutil.copytree(REPO / "suites", data / "suites")
+    spec = yaml.safe_load((data / "specs" / "itslearning.yaml").read_text())
+    message = spec["components"]["schemas"]["Message"]
+    message["required"] = [*message.get("required", []), "Signature"]  # a field no recording has
+    (data / "specs" / "itslearning.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    done = run_msgconform("run", "--replay", "--api", "itslearning", "--cassette-dir", cassette_copy,
+                          "--report-dir", tmp_path / "r", "--max-examples", EXAMPLES,
+                          env=child_env(MSGCONFORM_DATA_DIR=str(data)), timeout=300)
+    assert done.status == 1, done
+    assert outcomes(tmp_path / "r")["ITS-GET-003"][0] == "fail"
+
+
+def test_an_interrupted_recording_leaves_the_old_cassettes_intact(cassette_copy, tmp_path, monkeypatch):
+    before = {p: p.read_bytes() for p in cassette_copy.rglob("*") if p.is_file()}
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("msgconform.runner._run_suite", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(RunOptions(mode="record", cassette_dir=cassette_copy, report_dir=tmp_path / "r", max_examples=3))
+    after = {p: p.read_bytes() for p in cassette_copy.rglob("*") if p.is_file()}
+    assert after == before
+    assert [p.name for p in cassette_copy.parent.iterdir() if "recording" in p.name] == []
