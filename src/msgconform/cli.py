@@ -80,13 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     selftest = commands.add_parser("selftest", help="run the suite against the faithful servers and each fault")
     selftest.add_argument("--api", action="append", default=[], choices=APIS, metavar="NAME")
+    selftest.add_argument("--fault", action="append", default=[], metavar="NAME",
+                          help="only this fault or variant (repeatable); default: all, and the faithful servers")
+    selftest.add_argument("--jobs", type=_positive, default=2, metavar="N", help="runs at a time (default 2)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from msgconform.servers.faults import UnknownFault
+
     try:
         return _COMMANDS[args.command](args)
+    except UnknownFault as exc:
+        print(f"msgconform: {exc}", file=sys.stderr)
+        return 2
     except MsgconformError as exc:
         print(f"msgconform: {exc}", file=sys.stderr)
         return exc.exit_status
@@ -143,7 +151,12 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _selftest(args: argparse.Namespace) -> int:
-    raise UsageError("selftest: not available in this version yet")
+    from msgconform import selftest
+    from msgconform.servers import faults as fault_registry
+
+    for name in args.fault:
+        fault_registry.lookup(name)  # UnknownFault for a typo
+    return selftest.main(args.api, args.fault, jobs=args.jobs)
 
 
 _COMMANDS = {"run": _run, "serve": _serve, "report": _report, "selftest": _selftest}

@@ -1,79 +1,76 @@
 """The suite catches what it claims, and blames nobody who follows the documents.
 
-For every fault of the reference servers (src/msgconform/servers/faults.yaml) the suite
-runs against a server with that fault switched on: each case the fault names must fail
-(MUST: `fail`, SHOULD: `non-strict`) and no other case may fail or error — a fault that
-breaks everything proves nothing. For every variant (an open choice turned the other
-way) the verdict must stay `conformant` with no failing case.
+One test per entry of the fault registry (src/msgconform/servers/faults.yaml), each a
+full run against the embedded reference server of the entry's API, judged by the same
+functions `msgconform selftest` uses (src/msgconform/selftest.py):
+
+- a fault: every case it names fails (MUST `fail`, SHOULD `non-strict`), no other case
+  fails or errors — a fault that breaks everything proves nothing;
+- a variant: the API stays conformant;
+- the faithful servers: every catalogued case passes, judged at least once.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from msgconform.runner import RunOptions, run
+from msgconform import catalogue, selftest
+from msgconform.runner import embedded_apis
 from msgconform.servers import faults as registry
 
 pytestmark = pytest.mark.quality
-MAX_EXAMPLES = 5
-FAILED = {"fail", "non-strict"}
 
-FAULTS = [entry for entry in registry.registry() if entry.kind == "fault"]
-VARIANTS = [entry for entry in registry.registry() if entry.kind == "variant"]
+APIS = embedded_apis()
+FAULTS = [entry for entry in registry.registry() if entry.kind == "fault" and entry.api in APIS]
+VARIANTS = [entry for entry in registry.registry() if entry.kind == "variant" and entry.api in APIS]
 
 
-def _outcomes(tmp_path, names):
-    result = run(RunOptions(faults=list(names), max_examples=MAX_EXAMPLES, report_dir=tmp_path))
-    return result, {item.case.id: item for api in result.report.apis for item in api.cases}
+@pytest.mark.parametrize("api", APIS)
+def test_faithful_server_passes_every_case(api, tmp_path):
+    finding = selftest.check_faithful(api, tmp_path)
+    assert finding.ok, finding.explain()
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f"{f.api}:{f.name}")
 def test_fault_is_caught_by_its_cases_only(fault, tmp_path):
-    result, cases = _outcomes(tmp_path, [fault.name])
-    missed = [case for case in fault.catches if cases[case].outcome not in FAILED]
-    assert not missed, f"{fault.name} not caught by {missed}: " + "; ".join(
-        f"{c}={cases[c].outcome} ({cases[c].details})" for c in missed
-    )
-    disturbed = {
-        case_id: f"{item.outcome}: {item.details}"
-        for case_id, item in cases.items()
-        if case_id not in fault.catches and item.outcome in FAILED | {"error"}
-    }
-    assert not disturbed, f"{fault.name} also disturbed {disturbed}"
-    assert result.exit_status in (0, 1)
+    finding = selftest.check_fault(fault, tmp_path)
+    assert finding.ok, f"{fault.name}: {finding.explain()}"
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: f"{v.api}:{v.name}")
 def test_variant_stays_conformant(variant, tmp_path):
-    result, cases = _outcomes(tmp_path, [variant.name])
-    failing = {case_id: f"{item.outcome}: {item.details}" for case_id, item in cases.items()
-               if item.outcome in FAILED | {"error"}}
-    assert not failing, f"variant {variant.name} was blamed: {failing}"
-    assert result.exit_status == 0
+    finding = selftest.check_variant(variant, tmp_path)
+    assert finding.ok, f"variant {variant.name} was blamed: {finding.explain()}"
 
 
-def test_all_variants_at_once_stay_conformant(tmp_path):
-    result, cases = _outcomes(tmp_path, [v.name for v in VARIANTS])
-    failing = {case_id: f"{item.outcome}: {item.details}" for case_id, item in cases.items()
-               if item.outcome in FAILED | {"error"}}
-    assert not failing, f"all variants together were blamed: {failing}"
-    assert result.exit_status == 0
+@pytest.mark.parametrize("api", APIS)
+def test_all_variants_of_an_api_at_once_stay_conformant(api, tmp_path):
+    names = [v.name for v in VARIANTS if v.api == api]
+    cases = selftest._cases(api, names, tmp_path)
+    blamed = {cid: f"{c.outcome}: {c.details}" for cid, c in cases.items() if c.outcome in ("fail", "non-strict", "error")}
+    assert not blamed, f"all {api} variants together were blamed: {blamed}"
 
 
-def test_every_must_and_should_case_has_a_fault():
-    from msgconform import catalogue
-
-    for api in catalogue.available_apis():
-        caught = {case for fault in FAULTS if fault.api == api for case in fault.catches}
-        uncaught = [c.id for c in catalogue.load(api).cases if c.level != "INFO" and c.id not in caught]
-        assert not uncaught, f"{api}: no fault proves these cases can fail: {uncaught}"
+@pytest.mark.parametrize("api", catalogue.available_apis())
+def test_every_must_and_should_case_has_a_fault(api):
+    caught = {case for fault in FAULTS if fault.api == api for case in fault.catches}
+    uncaught = [c.id for c in catalogue.load(api).cases if c.level != "INFO" and c.id not in caught]
+    assert not uncaught, f"{api}: no fault proves these cases can fail: {uncaught}"
 
 
-def test_faithful_servers_pass_every_case(tmp_path):
-    """Against the faithful servers every case is judged and holds: a check that can never
-    apply would show here as a skip (and would then hide behind skips elsewhere)."""
-    result, cases = _outcomes(tmp_path, [])
-    not_passing = {case_id: f"{item.outcome}: {item.details}" for case_id, item in cases.items()
-                   if item.outcome != "pass" or item.checked < 1}
-    assert not not_passing, f"the faithful servers did not pass: {not_passing}"
-    assert result.exit_status == 0
+def test_selftest_prints_its_table_and_score(capsys, tmp_path):
+    status = selftest.main(["itslearning"], ["send-200", "relative-location"], jobs=2)
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "| itslearning | fault | send-200 | ITS-SEND-001, ITS-HTTP-003 | caught | none |" in out
+    assert "| itslearning | variant | relative-location | - | conformant | none |" in out
+    assert "faults caught: 1/1; variants passed: 1/1" in out
+
+
+def test_selftest_exits_1_when_a_fault_is_missed(capsys, monkeypatch):
+    wrong = registry.Entry(api="itslearning", name="send-200", kind="fault", description="claims the wrong case",
+                           catches=("ITS-GET-004",))
+    monkeypatch.setattr(selftest, "_entries", lambda api: (wrong,))
+    assert selftest.main(["itslearning"], ["send-200"], jobs=1) == 1
+    out = capsys.readouterr().out
+    assert "MISSED by ITS-GET-004" in out and "faults caught: 0/1" in out
