@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     selftest.add_argument("--fault", action="append", default=[], metavar="NAME",
                           help="only this fault or variant (repeatable); default: all, and the faithful servers")
     selftest.add_argument("--jobs", type=_positive, default=2, metavar="N", help="runs at a time (default 2)")
+    selftest.add_argument("--cassette-dir", type=Path, default=Path("cassettes"), metavar="DIR",
+                          help="recorded cassettes to mutate responses of (default cassettes/)")
     return parser
 
 
@@ -156,7 +158,7 @@ def _selftest(args: argparse.Namespace) -> int:
 
     for name in args.fault:
         fault_registry.lookup(name)  # UnknownFault for a typo
-    return selftest.main(args.api, args.fault, jobs=args.jobs)
+    return selftest.main(args.api, args.fault, jobs=args.jobs, cassette_dir=None if args.fault else args.cassette_dir)
 
 
 _COMMANDS = {"run": _run, "serve": _serve, "report": _report, "selftest": _selftest}

@@ -30,6 +30,7 @@ from msgconform.report import (
     write_junit,
     write_markdown,
 )
+from msgconform.report import allure_results
 from msgconform.targets import SUPPORTED_APIS, Targets, load_targets, parse_targets
 
 DEFAULT_SEED = 20261122
@@ -93,12 +94,19 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
             for api in targets:
                 preflight.check(targets[api])
             suite_cassettes = None
+        results_dir = allure_results.fresh_results_dir(options.report_dir)  # a failed preflight keeps the last run's
         if options.mode == "record":
             recording = suite_cassettes = cassettes.fresh_folder(options.cassette_dir)
             stack.callback(shutil.rmtree, recording, True)  # gone unless committed below
             cassettes.write_manifest(recording, targets, seed=options.seed, max_examples=options.max_examples)
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="msgconform-")))
-        events = _run_suite(targets, options, workdir, log, suite_cassettes)
+        # One pytest process per API: what one API's suite generates never depends on
+        # whether another API ran before it in the same process (replay of one API alone
+        # must send what the recording of several sent).
+        events = []
+        for api in targets:
+            events += _run_suite(targets.select([api]), options, workdir / api, log, suite_cassettes)
+        evidence = [r for path in sorted(workdir.glob("**/evidence.jsonl")) for r in allure_results.read_evidence(path)]
         if recording is not None:
             if any(event["kind"] == "harness" for event in events):
                 print(f"msgconform: the recording did not finish cleanly; {options.cassette_dir} left as it was",
@@ -121,6 +129,7 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
         write_conformance_json(report, options.report_dir)
     write_junit(report, options.report_dir)
     write_markdown(report, options.report_dir)
+    allure_results.write_allure_results(report, results_dir, evidence)
     return RunResult(report, exit_status(report))
 
 
@@ -151,6 +160,7 @@ def _cache_dir() -> Path:
 
 
 def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, cassette_dir: Path | None) -> list[dict]:
+    workdir.mkdir(parents=True, exist_ok=True)
     targets_file = workdir / "targets.toml"
     fd = os.open(targets_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -170,6 +180,9 @@ def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, casset
         "--msgconform-mode", options.mode,
         "--msgconform-seed", str(options.seed),
         "--msgconform-max-examples", str(options.max_examples),
+        # Allure: results of the suite's tests, and the exchanges behind each case (evidence)
+        "-p", "allure_pytest.plugin", "--alluredir", str((options.report_dir / allure_results.RESULTS_DIR).resolve()),
+        "--msgconform-evidence", str(workdir / "evidence.jsonl"),
     ]
     if options.allow_attacks:
         command.append("--msgconform-allow-attacks")

@@ -106,7 +106,10 @@ def plan(apis: Iterable[str], names: Iterable[str] = ()) -> list[tuple[str, Call
     return jobs
 
 
-def main(apis: list[str], names: list[str] = (), *, jobs: int = 2, out=None, log=None) -> int:
+def main(apis: list[str], names: list[str] = (), *, jobs: int = 2, out=None, log=None,
+         cassette_dir: Path | None = None) -> int:
+    """Faults, variants and faithful servers (their outcome decides the exit status), then,
+    when `cassette_dir` holds a recording, response mutation over it (printed, scored)."""
     out, log = out or sys.stdout, log or sys.stderr
     apis = apis or embedded_apis()
     work = plan(apis, names)
@@ -122,7 +125,22 @@ def main(apis: list[str], names: list[str] = (), *, jobs: int = 2, out=None, log
             findings.append(finding)
             print(f"msgconform: selftest: {label}: {'ok' if finding.ok else 'NOT OK'}", file=log)
     _table(findings, out)
+    if cassette_dir is not None:
+        _mutate(cassette_dir, apis, jobs, out, log)
     return 0 if all(f.ok for f in findings) else 1
+
+
+def _mutate(cassette_dir: Path, apis: list[str], jobs: int, out, log) -> None:
+    from msgconform import mutation
+    from msgconform.cassettes import MANIFEST
+
+    if not (cassette_dir / MANIFEST).is_file():
+        print(f"msgconform: selftest: no recording in {cassette_dir}, so no response mutation "
+              "(record one with `msgconform run --record`)", file=log)
+        return
+    print(f"msgconform: selftest: mutating responses recorded in {cassette_dir}", file=log)
+    print("", file=out)
+    mutation.print_results(mutation.run_mutants(cassette_dir, apis, jobs=jobs), out)
 
 
 def _table(findings: list[Finding], out) -> None:

@@ -74,3 +74,17 @@ def test_selftest_exits_1_when_a_fault_is_missed(capsys, monkeypatch):
     assert selftest.main(["itslearning"], ["send-200"], jobs=1) == 1
     out = capsys.readouterr().out
     assert "MISSED by ITS-GET-004" in out and "faults caught: 0/1" in out
+
+
+def test_response_mutants_are_killed_and_allowed_changes_survive(tmp_path):
+    """Mutation over a fresh recording: every killable mutant killed by a failing case,
+    every change the documents allow survives (no false positive), none lacks a verdict."""
+    from msgconform import mutation
+    from msgconform.runner import RunOptions, run
+
+    folder = tmp_path / "cassettes"
+    run(RunOptions(mode="record", cassette_dir=folder, apis=APIS, report_dir=tmp_path / "r", max_examples=3))
+    results = mutation.run_mutants(folder, APIS)
+    assert results and {r.mutant.api for r in results} == {m.api for m in mutation.MUTANTS if m.api in APIS}
+    wrong = {r.mutant.name: f"{r.status} ({r.details})" for r in results if not r.as_expected}
+    assert not wrong, wrong

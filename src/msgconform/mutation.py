@@ -1,0 +1,207 @@
+"""Response mutation over cassettes: would the suite notice if the vendor answered differently?
+
+Each mutant changes ONE recorded response (a status, a header, a field, an XML element or
+namespace) in a copy of the cassettes, and the run is replayed from the copy. A mutant is
+*killed* when a case that passed in the unmutated replay now fails (MUST `fail` or SHOULD
+`non-strict`). A replay that merely misses an interaction (the mutation changed what the
+suite sent next) kills nothing: such a mutant is reported as `no verdict`. Mutants the
+documents allow (an optional field removed, a charset parameter added) are *expected
+survivors*: killing one would be a false positive.
+
+Mutants are data: `MUTANTS` lists, per API, which cassette, which interaction (the last
+one matching a predicate) and what to change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from msgconform import cassettes
+from msgconform.runner import RunOptions, run
+
+Interaction = dict
+FAILED = ("fail", "non-strict")
+
+
+def _status(code: int) -> Callable[[Interaction], None]:
+    def mutate(interaction: Interaction) -> None:
+        interaction["response"]["status"]["code"] = code
+
+    return mutate
+
+
+def _drop_header(name: str) -> Callable[[Interaction], None]:
+    def mutate(interaction: Interaction) -> None:
+        headers = interaction["response"]["headers"]
+        for key in [k for k in headers if k.lower() == name]:
+            del headers[key]
+
+    return mutate
+
+
+def _add_charset(interaction: Interaction) -> None:
+    headers = interaction["response"]["headers"]
+    for key in [k for k in headers if k.lower() == "content-type"]:
+        headers[key] = [value.split(";")[0] + "; charset=utf-8" for value in headers[key]]
+
+
+def _json_field(change: Callable[[dict], None]) -> Callable[[Interaction], None]:
+    def mutate(interaction: Interaction) -> None:
+        body = interaction["response"]["body"]
+        value = json.loads(body["string"])
+        change(value)
+        body["string"] = json.dumps(value)
+
+    return mutate
+
+
+def _text(pattern: str, replacement: str) -> Callable[[Interaction], None]:
+    def mutate(interaction: Interaction) -> None:
+        body = interaction["response"]["body"]
+        body["string"] = re.sub(pattern, replacement, body["string"], count=1, flags=re.S)
+
+    return mutate
+
+
+def _move_first_child_last(interaction: Interaction) -> None:
+    body = interaction["response"]["body"]
+    match = re.search(r"(<(\w+)>[^<]*</\2>)", body["string"])  # the first simple element
+    if match:
+        text = body["string"].replace(match.group(1), "", 1)
+        body["string"] = re.sub(r"(</\w+>\s*)$", match.group(1) + r"\1", text, count=1)
+
+
+def _is(method: str, path_end: str, status: int, media: str = "") -> Callable[[Interaction], bool]:
+    def matches(interaction: Interaction) -> bool:
+        request, response = interaction["request"], interaction["response"]
+        content_type = " ".join(v for k, vs in response["headers"].items() if k.lower() == "content-type" for v in vs)
+        return (request["method"] == method and re.search(path_end, request["uri"].split("?")[0]) is not None
+                and response["status"]["code"] == status and media in content_type)
+
+    return matches
+
+
+SEND = _is("POST", r"/send/v1$", 201)
+MESSAGE_JSON = _is("GET", r"/messages/\d+/v1$", 200, "json")
+MESSAGE_XML = _is("GET", r"/messages/\d+/v1$", 200, "xml")
+NOT_FOUND = _is("GET", r"/messages/-?\d+/v1$", 404)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    api: str
+    name: str
+    cassette: str  # file name pattern inside <cassette-dir>/<api>/
+    target: Callable[[Interaction], bool]
+    mutate: Callable[[Interaction], None]
+    expected: str  # "killed" or "survivor" (a change the documents allow)
+
+
+MUTANTS: tuple[Mutant, ...] = (
+    Mutant("itslearning", "send-status-200", "test_send.test_send_accepts_json_media_types*", SEND, _status(200), "killed"),
+    Mutant("itslearning", "send-location-removed", "test_send.test_send_accepts_json_media_types*", SEND,
+           _drop_header("location"), "killed"),
+    Mutant("itslearning", "get-messageid-retyped", "test_scenarios.test_send_and_read*", MESSAGE_JSON,
+           _json_field(lambda m: m.update(MessageId=str(m["MessageId"]))), "killed"),
+    Mutant("itslearning", "get-date-offset", "test_scenarios.test_send_and_read*", MESSAGE_JSON,
+           _json_field(lambda m: m.update(DateReceived=m["DateReceived"].replace("Z", "+02:00"))), "killed"),
+    Mutant("itslearning", "get-content-type-removed", "test_scenarios.test_send_and_read*", MESSAGE_JSON,
+           _drop_header("content-type"), "killed"),
+    Mutant("itslearning", "get-404-becomes-500", "test_send.test_outsider_cannot_read*", NOT_FOUND, _status(500),
+           "killed"),
+    Mutant("itslearning", "xml-element-moved", "test_scenarios.test_send_and_read*", MESSAGE_XML,
+           _move_first_child_last, "killed"),
+    Mutant("itslearning", "xml-namespace-dropped", "test_scenarios.test_send_and_read*", MESSAGE_XML,
+           _text(r' xmlns:i="[^"]*"', ""), "killed"),
+    Mutant("itslearning", "get-optional-field-removed", "test_scenarios.test_send_and_read*", MESSAGE_JSON,
+           _json_field(lambda m: m.pop("ContentUrl", None)), "survivor"),
+    Mutant("itslearning", "xml-charset-added", "test_scenarios.test_send_and_read*", MESSAGE_XML, _add_charset,
+           "survivor"),
+)
+
+
+@dataclass
+class MutantResult:
+    mutant: Mutant
+    status: str  # killed | survived | no verdict | not applicable
+    details: str = ""
+
+    @property
+    def as_expected(self) -> bool:
+        return (self.status == "killed") == (self.mutant.expected == "killed") and self.status in ("killed", "survived")
+
+
+def _replay(folder: Path, api: str, manifest: dict, report_dir: Path):
+    with open(os.devnull, "w") as quiet:
+        return run(RunOptions(mode="replay", cassette_dir=folder, apis=[api], report_dir=report_dir,
+                              seed=manifest["seed"], max_examples=manifest["max_examples"]), log=quiet)
+
+
+def _outcomes(result) -> dict[str, str]:
+    return {item.case.id: item.outcome for api in result.report.apis for item in api.cases}
+
+
+def apply(mutant: Mutant, source: Path, into: Path) -> bool:
+    """Copy the cassettes to `into` with `mutant` applied; False if it has no target there."""
+    shutil.copytree(source, into)
+    for path in sorted((into / mutant.api).glob(mutant.cassette + ".yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        targets = [i for i in data["interactions"] if mutant.target(i)]
+        if targets:
+            mutant.mutate(targets[-1])
+            path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+            return True
+    return False
+
+
+def run_mutants(source: Path, apis: list[str], *, jobs: int = 2) -> list[MutantResult]:
+    manifest = cassettes.read_manifest(source)
+    chosen = [m for m in MUTANTS if m.api in apis and m.api in manifest["apis"]]
+    with tempfile.TemporaryDirectory(prefix="msgconform-mutants-") as scratch:
+        scratch_path = Path(scratch)
+        baselines = {api: _outcomes(_replay(source, api, manifest, scratch_path / f"base-{api}"))
+                     for api in {m.api for m in chosen}}
+
+        def one(index_mutant: tuple[int, Mutant]) -> MutantResult:
+            index, mutant = index_mutant
+            folder = scratch_path / f"m{index}" / "cassettes"
+            if not apply(mutant, source, folder):
+                return MutantResult(mutant, "not applicable", f"no interaction to mutate in {mutant.cassette}")
+            result = _replay(folder, mutant.api, manifest, scratch_path / f"m{index}" / "reports")
+            base, now = baselines[mutant.api], _outcomes(result)
+            killers = [cid for cid, outcome in now.items() if outcome in FAILED and base.get(cid) not in FAILED]
+            if killers:
+                return MutantResult(mutant, "killed", ", ".join(killers))
+            if any(api.harness_errors for api in result.report.apis):
+                return MutantResult(mutant, "no verdict", "replay missed an interaction")
+            return MutantResult(mutant, "survived")
+
+        with ThreadPoolExecutor(jobs) as pool:
+            return list(pool.map(one, enumerate(chosen)))
+
+
+def print_results(results: list[MutantResult], out) -> None:
+    print("| api | mutant | expected | result | cases that failed |", file=out)
+    print("|---|---|---|---|---|", file=out)
+    for r in results:
+        print(f"| {r.mutant.api} | {r.mutant.name} | {r.mutant.expected} | {r.status} | {r.details or '-'} |", file=out)
+    killable = [r for r in results if r.mutant.expected == "killed"]
+    killed = [r for r in killable if r.status == "killed"]
+    survivors = [r.mutant.name for r in results if r.mutant.expected == "survivor"]
+    unexpected = [r.mutant.name for r in killable if r.status != "killed"]
+    wrongly_killed = [r.mutant.name for r in results if r.mutant.expected == "survivor" and r.status == "killed"]
+    print("", file=out)
+    print(f"mutants killed: {len(killed)}/{len(killable)}; expected survivors: {', '.join(survivors) or 'none'}",
+          file=out)
+    print(f"unexpected survivors: {', '.join(unexpected) or 'none'}; "
+          f"allowed changes wrongly blamed: {', '.join(wrongly_killed) or 'none'}", file=out)
