@@ -61,6 +61,20 @@ def date_received_is_utc(ex: Exchange):
     return True if UTC_DATE_TIME.match(value) else f"DateReceived {value!r} is not a UTC date-time"
 
 
+@response_check(API, "ITS-GET-008", operations=["get"])
+def last_dates_are_utc(ex: Exchange):
+    message = _message(ex)
+    if message is None:
+        return None
+    values = {k: message.get(k) for k in ("LastRepliedDateTime", "LastForwardedDateTime")}
+    values = {k: v for k, v in values.items() if v is not None}
+    if not values:
+        return None  # nothing replied or forwarded yet: nothing to judge
+    wrong = next((f"{k} {v!r} is not a UTC date-time" for k, v in values.items()
+                  if not isinstance(v, str) or not UTC_DATE_TIME.match(v)), None)
+    return wrong or True
+
+
 @response_check(API, "ITS-GET-006", operations=["get"])
 def has_attachments_matches(ex: Exchange):
     message = _message(ex)

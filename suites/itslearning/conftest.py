@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import pytest
 
 from msgconform import specs
+from msgconform.cassettes import INVALID_TOKEN
 from msgconform.plugin import xml
 from msgconform.plugin.harness import ApiHarness, Exchange
 from msgconform.plugin.xml import XML_TYPES
@@ -27,6 +28,7 @@ from suites.itslearning import checks  # noqa: F401  (registers the response che
 
 API = "itslearning"
 SEND = "/restapi/personal/messages/send/v1"
+SEARCH = "/restapi/personal/messages/recipients/search/v1"
 ID_FIELDS = {
     "ToPersonIds": "person",
     "BccPersonIds": "person",
@@ -44,6 +46,7 @@ class Itslearning:
         self.harness = harness
         self.users = harness.target.users
         self._nonce = 0
+        self.bootstrapped = False
 
     def subject(self, label: str) -> str:
         """A recognizable subject, unique in the run and derived from the seed (replayable)."""
@@ -51,26 +54,57 @@ class Itslearning:
         digest = hashlib.sha256(f"{self.harness.settings.seed}:{self._nonce}".encode()).hexdigest()[:8]
         return f"{SUBJECT_PREFIX} {label} {digest}"
 
-    def send(self, body: dict[str, Any], *, role: str = "sender", media_type: str = "application/json") -> Exchange:
-        """Send `body` written in `media_type` (JSON, XML by the codec, or form-encoded)."""
+    def send(self, body: dict[str, Any], *, role: str | None = "sender", media_type: str = "application/json",
+             headers: dict[str, str] | None = None) -> Exchange:
+        """Send `body` written in `media_type` (JSON, XML by the codec, or form-encoded).
+
+        `role` None sends no credentials; `headers` are added (e.g. a wrong token)."""
         with self.harness.client(role) as client:
             response = client.post(SEND, content=encode(self.harness, body, media_type),
-                                    headers={"Content-Type": media_type})
+                                   headers={"Content-Type": media_type, **(headers or {})})
         exchange = self.harness.exchange_from_httpx(response, role, body)
         self.harness.run_checks(exchange)
         for followup in self.harness.followups:
             followup(self.harness, exchange)
         return exchange
 
-    def get(self, url: str, *, role: str, accept: str = "application/json") -> Exchange:
+    def get(self, url: str, *, role: str | None, accept: str = "application/json",
+            headers: dict[str, str] | None = None) -> Exchange:
         with self.harness.client(role) as client:
-            response = client.get(url, headers={"Accept": accept})
+            response = client.get(url, headers={"Accept": accept, **(headers or {})})
+        exchange = self.harness.exchange_from_httpx(response, role)
+        self.harness.run_checks(exchange)
+        return exchange
+
+    def search(self, text: str, *, role: str = "sender") -> Exchange:
+        """The recipient search (`searchText`), answered as JSON."""
+        with self.harness.client(role) as client:
+            response = client.get(SEARCH, params={"searchText": text}, headers={"Accept": "application/json"})
         exchange = self.harness.exchange_from_httpx(response, role)
         self.harness.run_checks(exchange)
         return exchange
 
     def message_url(self, message_id: int) -> str:
         return f"/restapi/personal/messages/{message_id}/v1"
+
+    def location(self, sent: Exchange) -> str | None:
+        """The absolute URL a successful send's Location names (absolute or relative), or None."""
+        location = sent.headers.get("location", "").strip()
+        if not 200 <= sent.status < 300 or not location:
+            return None
+        return urljoin(str(self.harness.target.base_url) + SEND, location)
+
+    def message(self, got: Exchange) -> dict | None:
+        """The Message of a 200 answer to get, read from JSON or (by the codec) XML; else None."""
+        if got.status != 200:
+            return None
+        if got.media_type in XML_TYPES:
+            return read_xml(self.harness, got)
+        try:
+            body = got.json()
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) else None
 
 
 def encode(harness: ApiHarness, body: dict[str, Any], media_type: str) -> bytes:
@@ -102,6 +136,19 @@ def _instant(text: str):
         return None
 
 
+def read_xml(harness: ApiHarness, exchange: Exchange) -> dict | None:
+    """The value of an XML 200 answer to get, read by the spec-driven codec; None if unreadable
+    (ITS-XML-002 and ITS-XML-003 judge such answers)."""
+    if exchange.status != 200 or exchange.media_type not in XML_TYPES or exchange.case is None:
+        return None
+    schema = xml.response_schema(harness.raw_spec, exchange.case.operation.definition.raw, 200, exchange.media_type)
+    try:
+        value = xml.codec_for(exchange.case.operation.schema.raw_schema).loads(exchange.content, schema)
+    except XmlError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def compare_formats(harness: ApiHarness, url: str, as_json: dict) -> None:
     """ITS-XML-004: the message read again as XML carries the values it had as JSON."""
     with harness.client("sender") as client:
@@ -110,13 +157,10 @@ def compare_formats(harness: ApiHarness, url: str, as_json: dict) -> None:
     harness.run_checks(exchange)
     if response.status_code != 200 or exchange.media_type not in XML_TYPES or exchange.case is None:
         return  # judged by ITS-XML-002 and the status checks
-    spec = harness.raw_spec
-    schema = xml.response_schema(spec, exchange.case.operation.definition.raw, 200, exchange.media_type)
-    try:
-        as_xml = xml.codec_for(exchange.case.operation.schema.raw_schema).loads(response.content, schema)
-    except XmlError:
+    as_xml = read_xml(harness, exchange)
+    if as_xml is None:
         return  # judged by ITS-XML-003
-    difference = same_values(as_json, as_xml) if isinstance(as_xml, dict) else "the XML is not a Message"
+    difference = same_values(as_json, as_xml)
     harness.recorder.judge("ITS-XML-004", difference is None, f"{difference} (GET {urlsplit(url).path})")
 
 
@@ -167,7 +211,7 @@ def credentials_enforced(harness: ApiHarness, ex: Exchange) -> None:
     if ex.response is None or not hasattr(ex.response.request, "copy"):
         return
     harness._auth_probed.add(ex.operation_id)
-    for label, headers in (("no credentials", {}), ("an invalid token", {"Authorization": "Bearer msgconform-invalid"})):
+    for label, headers in (("no credentials", {}), ("an invalid token", {"Authorization": f"Bearer {INVALID_TOKEN}"})):
         status = harness.resend_without_credentials(ex, headers)
         if status is None:
             return
@@ -178,17 +222,27 @@ def credentials_enforced(harness: ApiHarness, ex: Exchange) -> None:
 
 
 @pytest.fixture(scope="session")
-def itslearning(msgconform_run) -> Itslearning:
+def itslearning_session(msgconform_run) -> Itslearning:
+    """The API's harness and story client, shared by every test (sends nothing itself)."""
     harness = msgconform_run.harness(API, id_fields=ID_FIELDS)
     harness.followups += [follow_location, credentials_enforced]
-    session = Itslearning(harness)
-    # A first message, so that generated requests have a message of this run to name.
-    recipient, bcc = session.users["recipient"].id, session.users["bcc"].id
-    session.send({"ToPersonIds": [recipient], "BccPersonIds": [bcc],
-                  "Subject": session.subject("bootstrap"), "Text": f"{SUBJECT_PREFIX} first message of the run"})
-    return session
+    return Itslearning(harness)
+
+
+@pytest.fixture
+def itslearning(itslearning_session: Itslearning) -> Itslearning:
+    """Function-scoped, so that the run's first request happens inside a test (and its cassette)."""
+    if not itslearning_session.bootstrapped:
+        itslearning_session.bootstrapped = True
+        # A first message, so that generated requests have a message of this run to name.
+        users = itslearning_session.users
+        itslearning_session.send({
+            "ToPersonIds": [users["recipient"].id], "BccPersonIds": [users["bcc"].id],
+            "Subject": itslearning_session.subject("bootstrap"), "Text": f"{SUBJECT_PREFIX} first message of the run",
+        })
+    return itslearning_session
 
 
 @pytest.fixture(scope="session")
-def itslearning_schema(itslearning: Itslearning):
-    return itslearning.harness.schema()
+def itslearning_schema(itslearning_session: Itslearning):
+    return itslearning_session.harness.schema()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 
 import httpx
 import pytest
@@ -572,6 +573,161 @@ def _(s: Its) -> None:
     sent = s.raw_send(ENTITY_SEND, "application/xml")
     assert sent.status_code == 201
     assert s.get(httpx.URL(sent.headers["location"]).path).json()["Subject"] == "entity "
+
+
+# --- scenario faults and variants -------------------------------------------------------------
+
+
+def views_after(s: Its, field: str = "ReplyToMessageId", to: int = 1001) -> tuple[dict, dict]:
+    """The recipient replies to (or forwards) a new message: (the recipient's, the sender's) view of it."""
+    path = s.sent()
+    assert s.send(RECIPIENT, ToPersonIds=[to], **{field: message_id(path)}).status_code == 201
+    return s.get(path, RECIPIENT).json(), s.get(path, SENDER).json()
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def searched(s: Its, text: str) -> httpx.Response:
+    return s.http.get(SEARCH, params={"searchText": text}, headers=auth(SENDER))
+
+
+@check("recipient-cannot-read")
+def _(s: Its) -> None:
+    path = s.sent(BccPersonIds=[1003])
+    assert s.get(path, RECIPIENT).status_code == 404
+    assert s.get(path, BCC).status_code == 200 and s.get(path).status_code == 200
+
+
+@check("bcc-cannot-read")
+def _(s: Its) -> None:
+    path = s.sent(BccPersonIds=[1003])
+    assert s.get(path, BCC).status_code == 404
+    assert s.get(path, RECIPIENT).status_code == 200
+
+
+@check("from-is-viewer")
+def _(s: Its) -> None:
+    path = s.sent()
+    assert s.get(path, RECIPIENT).json()["From"]["PersonId"] == 1002
+    assert s.get(path).json()["From"]["PersonId"] == 1001
+
+
+@check("to-empty")
+def _(s: Its) -> None:
+    assert s.get(s.sent(), RECIPIENT).json()["To"] == []
+
+
+@check("bcc-leak")
+def _(s: Its) -> None:
+    path = s.sent(BccPersonIds=[1003])
+    assert [p["PersonId"] for p in s.get(path, RECIPIENT).json()["To"]] == [1002, 1003]
+    assert b"<PersonId>1003</PersonId>" in s.get(path, RECIPIENT, accept="application/xml").content
+
+
+@check("unknown-id-400")
+def _(s: Its) -> None:
+    path = s.sent()
+    assert s.get(f"/restapi/personal/messages/{-message_id(path)}/v1").status_code == 400
+    assert s.get(path, OUTSIDER).status_code == 404  # an existing message stays 404 for others
+
+
+@check("reply-rejected")
+def _(s: Its) -> None:
+    original = message_id(s.sent())
+    assert s.send(RECIPIENT, ToPersonIds=[1001], ReplyToMessageId=original).status_code == 400
+    assert s.send(RECIPIENT, ToPersonIds=[1003], ForwardToMessageId=original).status_code == 201
+
+
+@check("forward-rejected")
+def _(s: Its) -> None:
+    original = message_id(s.sent())
+    assert s.send(RECIPIENT, ToPersonIds=[1003], ForwardToMessageId=original).status_code == 400
+    assert s.send(RECIPIENT, ToPersonIds=[1001], ReplyToMessageId=original).status_code == 201
+
+
+@check("reply-flag-missing")
+def _(s: Its) -> None:
+    mine, _ = views_after(s)
+    assert mine["IsReplied"] is False and UTC_DATE.match(mine["LastRepliedDateTime"])
+
+
+@check("reply-flags-wrong-view")
+def _(s: Its) -> None:
+    mine, theirs = views_after(s)
+    assert (mine["IsReplied"], mine["LastRepliedDateTime"]) == (False, None)
+    assert theirs["IsReplied"] is True and theirs["LastRepliedDateTime"]
+
+
+@check("reply-date-shifted")
+def _(s: Its) -> None:
+    mine, _ = views_after(s)
+    assert instant(mine["LastRepliedDateTime"]) < instant(mine["DateReceived"])
+
+
+@check("reply-sets-forwarded")
+def _(s: Its) -> None:
+    mine, _ = views_after(s)
+    assert mine["IsReplied"] is True and mine["IsForwarded"] is True and mine["LastForwardedDateTime"]
+
+
+@check("reply-not-delivered")
+def _(s: Its) -> None:
+    original = message_id(s.sent())
+    reply = s.send(RECIPIENT, ToPersonIds=[1001], ReplyToMessageId=original)
+    path = httpx.URL(reply.headers["location"]).path
+    assert s.get(path, SENDER).status_code == 404
+    assert s.get(path, RECIPIENT).status_code == 200  # its own sender still sees it
+    assert s.get(s.sent(), RECIPIENT).status_code == 200  # messages that are not replies arrive
+
+
+@check("forward-flag-missing")
+def _(s: Its) -> None:
+    mine, _ = views_after(s, "ForwardToMessageId", 1003)
+    assert (mine["IsForwarded"], mine["LastForwardedDateTime"]) == (False, None)
+
+
+@check("forward-sets-replied")
+def _(s: Its) -> None:
+    mine, _ = views_after(s, "ForwardToMessageId", 1003)
+    assert mine["IsForwarded"] is True and mine["IsReplied"] is True and mine["LastRepliedDateTime"]
+
+
+@check("last-dates-local-offset")
+def _(s: Its) -> None:
+    mine, _ = views_after(s)
+    assert mine["LastRepliedDateTime"].endswith("+02:00") and UTC_DATE.match(mine["DateReceived"])
+
+
+@check("preview-keeps-html")
+def _(s: Its) -> None:
+    assert s.get(s.sent(Text="<b>bold</b> &amp; more")).json()["PreviewText"] == "<b>bold</b> &amp; more"
+
+
+@check("search-ignores-min-length")
+def _(s: Its) -> None:
+    short = searched(s, "Ri")
+    assert short.status_code == 200 and {p["PersonId"] for p in short.json()} == {1002, 1006}
+    assert searched(s, "").status_code == 400
+
+
+@check("search-whole-name-only")
+def _(s: Its) -> None:
+    assert searched(s, "Rita").json() == []
+    assert [p["PersonId"] for p in searched(s, "rita recipient").json()] == [1002]
+
+
+@check("flags-shared")
+def _(s: Its) -> None:
+    mine, theirs = views_after(s)
+    assert mine["IsReplied"] is True and theirs["IsReplied"] is True
+
+
+@check("preview-entities-removed")
+def _(s: Its) -> None:
+    preview = s.get(s.sent(Text="<p>Tom&nbsp;&amp;&nbsp;Jerry</p>" + " word" * 20)).json()["PreviewText"]
+    assert preview == ("TomJerry" + " word" * 20)[:40] + "..."
 
 
 def test_every_itslearning_fault_and_variant_has_a_check() -> None:

@@ -95,6 +95,7 @@ class _Message:
     subject: str | None
     text: str | None
     sent: datetime
+    reply_to: int | None = None  # the ReplyToMessageId it was sent with
 
     def participants(self) -> set[int]:
         return {self.sender, *self.to, *self.bcc}
@@ -212,16 +213,31 @@ _BLOCK_TAG = re.compile(r"<\s*/?\s*(br|p|div|li|ul|ol|tr|td|th|h[1-6]|table|bloc
 _ANY_TAG = re.compile(r"<[^>]*>")
 
 
-def preview(text: str | None) -> str | None:
-    """The first 100 characters of `text`, stripped of HTML tags and entities."""
+_ENTITY = re.compile(r"&(#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);", re.I)
+
+
+def preview(text: str | None, *, drop_entities: bool = False, width: int = 100) -> str | None:
+    """The first `width` characters of `text`, stripped of HTML tags and entities.
+
+    Entities are decoded (`&amp;` -> `&`) or, with `drop_entities`, removed; a preview
+    that had to be cut then ends with "..." (both are readings the document allows).
+    """
     if text is None:
         return None
-    plain = html.unescape(_ANY_TAG.sub("", _BLOCK_TAG.sub(" ", text)))
-    return " ".join(plain.split())[:100]
+    stripped = _ANY_TAG.sub("", _BLOCK_TAG.sub(" ", text))
+    plain = " ".join((_ENTITY.sub("", stripped) if drop_entities else html.unescape(stripped)).split())
+    if drop_entities and len(plain) > width:
+        return plain[:width] + "..."
+    return plain[:width]
 
 
 def _utc(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _local(moment: datetime | None) -> str | None:
+    """The same instant at +02:00 (what the date faults write instead of UTC)."""
+    return None if moment is None else moment.astimezone(timezone(timedelta(hours=2))).isoformat()
 
 
 # --- the application ------------------------------------------------------------------------
@@ -405,6 +421,9 @@ class _Server:
         unknown = [i for i in to + bcc if i not in PERSONS]
         if unknown:
             return self.invalid(request, {"message.ToPersonIds": [f"No person with id {unknown[0]} exists."]})
+        for name, fault in (("ReplyToMessageId", "reply-rejected"), ("ForwardToMessageId", "forward-rejected")):
+            if message.get(name) is not None and self.faults.on(fault):
+                return self.invalid(request, {f"message.{name}": ["This kind of message cannot be sent."]})
         now = datetime.now(UTC).replace(microsecond=0)
         with self.store.lock:
             marks = []
@@ -418,12 +437,13 @@ class _Server:
                         return self.not_found(request, original)
                     problem = f"No message with id {original} was found."
                     return self.invalid(request, {f"message.{name}": [problem]})
-                marks.append((found[1], attribute))
-            for view, attribute in marks:
-                setattr(view, attribute, now)
+                marks += self.marks(found[0], person, attribute, now)
+            for view, attribute, moment in marks:
+                setattr(view, attribute, moment)
             new_id = self.store.new_id()
             self.store.messages[new_id] = _Message(
-                new_id, person.id, tuple(to), tuple(bcc), message.get("Subject"), message.get("Text"), now
+                new_id, person.id, tuple(to), tuple(bcc), message.get("Subject"), message.get("Text"), now,
+                message.get("ReplyToMessageId"),
             )
             self.store.views[(new_id, person.id)] = _View(is_read=True)
             shown_id = self.store.new_id() if self.faults.on("location-wrong-id") else new_id
@@ -434,18 +454,57 @@ class _Server:
         status = 200 if self.faults.on("send-200") else 201
         return Response(b"", status, headers)
 
+    def marks(
+        self, original: _Message, replier: Person, attribute: str, now: datetime
+    ) -> list[tuple[_View, str, datetime]]:
+        """The copies of `original` that a reply (`replied`) or forward (`forwarded`) by
+        `replier` marks, with the attribute and the time: faithfully, the replier's own copy."""
+        on = self.faults.on
+        people = [replier.id]
+        if on("flags-shared"):
+            people = sorted(original.participants())
+        elif attribute == "replied" and on("reply-flags-wrong-view"):
+            people = [original.sender]
+        attributes = {attribute}
+        if attribute == "replied" and on("reply-sets-forwarded"):
+            attributes.add("forwarded")
+        if attribute == "forwarded" and on("forward-sets-replied"):
+            attributes.add("replied")
+        if attribute == "forwarded" and on("forward-flag-missing"):
+            attributes.discard("forwarded")
+        if attribute == "replied" and on("reply-date-shifted"):
+            now -= timedelta(hours=1)  # a local time converted to UTC twice
+        views = [self.store.views.setdefault((original.id, p), _View()) for p in people]
+        return [(view, name, now) for view in views for name in sorted(attributes)]
+
+    def hidden(self, message: _Message, person: Person) -> bool:
+        """Faults that hide a message from someone it was sent to (the sender always sees it)."""
+        on = self.faults.on
+        if person.id == message.sender:
+            return False
+        return (
+            (on("recipient-cannot-read") and person.id in message.to)
+            or (on("bcc-cannot-read") and person.id in message.bcc)
+            or (on("reply-not-delivered") and message.reply_to is not None)
+        )
+
     async def get(self, request: Request, person: Person) -> Response:
         message_id = self.message_id(request)
         with self.store.lock:
             found = self.store.view(message_id, person.id, any_user=self.faults.on("no-access-check"))
+            if found is not None and self.hidden(found[0], person):
+                found = None
             if found is None:
                 if message_id in self.store.messages and self.faults.on("outsider-403"):
                     return self.error(request, 403, "Authorization has been denied for this request.")
+                if message_id not in self.store.messages and self.faults.on("unknown-id-400"):
+                    detail = f"Invalid message id {message_id}."
+                    return self.error(request, 400, "The request is invalid.", detail=detail)
                 return self.not_found(request, message_id)
             message, view = found
             if self.faults.on("get-marks-read") and person.id in message.to + message.bcc:
                 view.is_read = True
-            value = self.render(request, message, view)
+            value = self.render(request, message, view, person)
         response = self.reply(request, 200, value, "Message")
         if self.faults.on("get-text-plain"):
             response.headers["content-type"] = "text/plain; charset=utf-8"
@@ -483,15 +542,16 @@ class _Server:
 
     async def search(self, request: Request, person: Person) -> Response:
         text = next((v for k, v in request.query_params.multi_items() if k.lower() == "searchtext"), "").strip()
-        if len(text) < 3:
+        if len(text) < 3 and not (text and self.faults.on("search-ignores-min-length")):
             return self.invalid(request, {"searchText": ["The search text must be at least 3 characters long."]})
         needle = text.casefold()
-        found = [
-            self.person(request, p)
-            for p in USERS
-            if p.id != person.id
-            and any(n.casefold().startswith(needle) for n in (p.first_name, p.last_name, p.full_name))
-        ]
+
+        def matches(p: Person) -> bool:
+            if self.faults.on("search-whole-name-only"):
+                return p.full_name.casefold() == needle
+            return any(n.casefold().startswith(needle) for n in (p.first_name, p.last_name, p.full_name))
+
+        found = [self.person(request, p) for p in USERS if p.id != person.id and matches(p)]
         return self.reply(request, 200, found, "ArrayOfPersonSimple")
 
     # -- entities
@@ -513,28 +573,38 @@ class _Server:
             "ProfileImageUrlSmall": f"{base}/images/profile/{p.id}_small.png",
         }
 
-    def render(self, request: Request, message: _Message, view: _View) -> dict[str, Any]:
+    def render(self, request: Request, message: _Message, view: _View, viewer: Person) -> dict[str, Any]:
+        """The Message entity as `viewer` sees it: their own flags; Bcc never shown."""
+        on = self.faults.on
         base = self.base(request)
         received: str | None = _utc(message.sent)
-        if self.faults.on("date-local-offset"):
-            received = message.sent.astimezone(timezone(timedelta(hours=2))).isoformat()
+        if on("date-local-offset"):
+            received = _local(message.sent)
+        last = _local if on("last-dates-local-offset") else _utc
+        shown = [] if on("to-empty") else list(message.to) + (list(message.bcc) if on("bcc-leak") else [])
+        sender = viewer if on("from-is-viewer") else PERSONS[message.sender]
+        if on("preview-keeps-html"):
+            preview_text = None if message.text is None else message.text[:100]
+        else:
+            preview_text = preview(message.text, drop_entities=on("preview-entities-removed"),
+                                   width=40 if on("preview-entities-removed") else 100)
         return {
             "Text": message.text,
-            "To": [self.person(request, PERSONS[i]) for i in message.to],
+            "To": [self.person(request, PERSONS[i]) for i in shown],
             "Attachments": [],
             "MessageId": str(message.id) if self.faults.on("messageid-as-string") else message.id,
-            "From": self.person(request, PERSONS[message.sender]),
+            "From": self.person(request, sender),
             "DateReceived": received,
             "Subject": message.subject,
-            "PreviewText": preview(message.text),
+            "PreviewText": preview_text,
             "MessageUrl": f"{base}/Messages/View.aspx?MessageId={message.id}",
             "ContentUrl": f"{base}/Messages/Content.aspx?MessageId={message.id}",
             "HasAttachments": self.faults.on("has-attachments-true"),
             "IsRead": view.is_read,
             "IsForwarded": view.forwarded is not None,
-            "LastForwardedDateTime": _utc(view.forwarded),
-            "IsReplied": view.replied is not None,
-            "LastRepliedDateTime": _utc(view.replied),
+            "LastForwardedDateTime": last(view.forwarded),
+            "IsReplied": view.replied is not None and not on("reply-flag-missing"),
+            "LastRepliedDateTime": last(view.replied),
         }
 
     # -- plumbing
