@@ -2,21 +2,40 @@
 
 One cheap authenticated call per role, chosen so that it creates nothing: a request the
 API must refuse as invalid (itslearning: a recipient search with fewer than three
-characters). Only a 401 or 403 there means the credentials were rejected; any other
-answer means the target is up and the credentials work. A problem ends the run within
-seconds, in one line naming the API and the role or URL (contracts.md section 1).
+characters; HighQ: a new conversation whose body is not JSON at all). Only a 401 or 403
+there means the credentials were rejected; any other answer means the target is up and
+the credentials work. A problem ends the run within seconds, in one line naming the API
+and the role or URL (contracts.md section 1).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import httpx
 
 from msgconform.errors import MsgconformError
 from msgconform.targets import ApiTarget
 
-# api -> (method, path appended to base_url); each must create nothing.
-PROBES: dict[str, tuple[str, str]] = {
-    "itslearning": ("GET", "/restapi/personal/messages/recipients/search/v1?searchText=ms"),
+
+@dataclass(frozen=True)
+class Probe:
+    """One request per role; it must create nothing whatever the target does with it."""
+
+    method: str
+    path: str  # appended to base_url
+    content_type: str | None = None
+    body: bytes | None = None
+
+
+PROBES: dict[str, Probe] = {
+    "itslearning": Probe("GET", "/restapi/personal/messages/recipients/search/v1?searchText=ms"),
+    # HighQ documents no read-only operation next to new conversation, so the probe is a
+    # POST that cannot create one: a body that is not even JSON fails at parsing, before any
+    # validation. A well-formed but invalid conversation would not do: HighQ documents 403
+    # for "Validation failed" as well as "Forbidden", and only a 401 or 403 here may mean
+    # rejected credentials.
+    "highq": Probe("POST", "/4/conversations/", "application/json", b"{"),
 }
 PROBE_TIMEOUT = 5.0
 
@@ -26,13 +45,15 @@ class PreflightError(MsgconformError):
 
 
 def check(target: ApiTarget) -> None:
-    method, path = PROBES[target.api]
+    probe = PROBES[target.api]
+    method, path = probe.method, probe.path
     url = target.base_url + path
+    extra = {"Content-Type": probe.content_type} if probe.content_type else {}
     timeout = min(target.timeout, PROBE_TIMEOUT)
     with httpx.Client(timeout=timeout, verify=target.verify, proxy=target.proxy, trust_env=False) as client:
         for role, user in target.users.items():
             try:
-                response = client.request(method, url, headers=user.headers)
+                response = client.request(method, url, headers={**user.headers, **extra}, content=probe.body)
             except httpx.TimeoutException:
                 raise PreflightError(f"{target.api}: {target.base_url} did not answer within {timeout:g} s") from None
             except httpx.HTTPError as exc:

@@ -262,9 +262,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory):
     with ExitStack() as stack:
         for name, (fault, strict) in RUNS.items():
             args = ["run", "--max-examples", "3", "--report-dir", f"reports-{name}"]
-            if fault is not None:
+            if fault is not None:  # an itslearning fault: judge itslearning only
                 server = stack.enter_context(serving(fault, cwd=base))
-                args += ["--targets", server.write_targets(base / f"targets-{name}.toml")]
+                args += ["--targets", server.write_targets(base / f"targets-{name}.toml"), "--api", "itslearning"]
             if strict:
                 args.append("--strict")
             started[name] = (Background(*args, cwd=base), base / f"reports-{name}", strict)

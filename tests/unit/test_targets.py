@@ -7,7 +7,6 @@ message can be checked for leaks with one assertion.
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -176,8 +175,8 @@ def _refusal(doc: dict[str, Any] | str, environ: dict[str, str] = ENV, **kwargs:
 # --- the contract's example and its defaults ------------------------------------------------
 
 
-def test_only_itslearning_is_supported_today() -> None:
-    assert SUPPORTED_APIS == ("itslearning",)
+def test_itslearning_and_highq_are_supported_today() -> None:
+    assert SUPPORTED_APIS == ("itslearning", "highq")
     assert KNOWN_APIS == ("itslearning", "completeempire", "highq", "superoffice")
 
 
@@ -208,7 +207,22 @@ def test_contract_example_itslearning_section_parses_with_documented_defaults() 
 
 def test_contract_example_is_refused_whole_because_other_apis_are_not_supported_yet() -> None:
     message = _refusal(CONTRACT_EXAMPLE)
-    assert message == "targets.toml: completeempire: not supported yet by this version (supported: itslearning)"
+    assert message == (
+        "targets.toml: completeempire: not supported yet by this version (supported: itslearning, highq)"
+    )
+
+
+def test_contract_example_highq_section_parses_on_its_own() -> None:
+    highq_only = "[highq]" + CONTRACT_EXAMPLE.split("[highq]")[1].split("[superoffice]")[0]
+    targets = _parse(highq_only)
+    assert list(targets) == ["highq"]
+    hq = targets["highq"]
+    assert hq.base_url == "http://127.0.0.1:8103/demo/api"  # up to and including /api
+    assert list(hq.users) == ["sender", "recipient"]
+    assert hq.users["sender"] == User(
+        role="sender", id=3001, name=None, email=None, headers={"Authorization": "Bearer hq-sender-token"},
+    )
+    assert hq.users["recipient"].id == 3002 and hq.is_loopback
 
 
 @pytest.mark.usefixtures("all_supported")
@@ -367,7 +381,7 @@ def test_duplicate_key_is_malformed_toml() -> None:
 
 
 def test_empty_file_names_no_api() -> None:
-    assert _refusal("# nothing\n") == "targets.toml: names no API (expected one of itslearning)"
+    assert _refusal("# nothing\n") == "targets.toml: names no API (expected one of itslearning, highq)"
 
 
 def test_unknown_api() -> None:
@@ -378,11 +392,24 @@ def test_unknown_api() -> None:
     )
 
 
-@pytest.mark.parametrize("api", ["completeempire", "highq", "superoffice"])
+@pytest.mark.parametrize("api", ["completeempire", "superoffice"])
 def test_known_but_unsupported_api(api: str) -> None:
     doc = _its()
     doc[api] = _all_apis()[api]
-    assert _refusal(doc) == f"targets.toml: {api}: not supported yet by this version (supported: itslearning)"
+    assert _refusal(doc) == (
+        f"targets.toml: {api}: not supported yet by this version (supported: itslearning, highq)"
+    )
+
+
+@pytest.mark.parametrize("role", ["sender", "recipient"])
+def test_each_highq_role_is_required_and_no_other_is_known(role: str) -> None:
+    doc = {"highq": _all_apis()["highq"]}
+    assert list(_parse(doc)) == ["highq"]
+    del doc["highq"]["users"][role]
+    assert _refusal(doc) == f"targets.toml: highq.users.{role}: missing required role"
+    doc = {"highq": _all_apis()["highq"]}
+    doc["highq"]["users"]["bcc"] = {"id": 3003, "token": "hq-SECRET"}
+    assert _refusal(doc) == "targets.toml: highq.users.bcc: unknown role (roles: sender, recipient)"
 
 
 @pytest.mark.parametrize("role", ["sender", "recipient", "bcc", "outsider"])

@@ -29,7 +29,7 @@ from typing import IO, Any
 
 import uvicorn
 
-from msgconform.servers import AVAILABLE, TARGET_USERS
+from msgconform.servers import AVAILABLE, BASE_PATHS, TARGET_USERS
 from msgconform.servers.faults import FaultSet, lookup
 
 __all__ = ["PORT_OFFSETS", "RunningServers", "running_servers", "serve_forever"]
@@ -129,7 +129,7 @@ def running_servers(
             )
             thread.start()
             started.append((server, thread, sock))
-            base_urls[api] = _url(host, sock.getsockname()[1])
+            base_urls[api] = _url(host, sock.getsockname()[1]) + BASE_PATHS.get(api, "")
         deadline = time.monotonic() + START_TIMEOUT
         for (server, thread, _), api in zip(started, apis, strict=True):
             while not server.started:

@@ -1,0 +1,1 @@
+"""The HighQ Collaborate Messages API suite (seed 002: a new conversation)."""

@@ -1,0 +1,119 @@
+"""The HighQ harness: identifiers, follow-ups, and a small client for stories.
+
+- Identifiers: `userid` holds people (the recipient from the targets file, never the
+  sender); an attachment's `id` names a file, and the run owns none, so it always becomes 0:
+  a conversation may never carry someone else's file to the recipient. The harness's
+  IdRewriter also treats "3002" and 3002.0 as ids (a Java JSON mapper coerces them, and XML
+  carries every value as text).
+- Follow-ups after every exchange: the status of each success is reported (HQ-CONV-004),
+  and the first success is repeated without valid credentials (HQ-AUTH-001).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pytest
+
+from msgconform import specs
+from msgconform.plugin import xml
+from msgconform.plugin.harness import ApiHarness, Exchange
+from msgconform.plugin.xml import XML_TYPES
+from suites.highq import checks  # noqa: F401  (registers the response checks)
+
+API = "highq"
+CONVERSATIONS = "/4/conversations/"
+ID_FIELDS = {"userid": "person", "attachment.id": "file"}
+MARK = "[msgconform]"
+
+
+class HighQ:
+    """The harness plus the few calls the stories need, each one judged by the checks."""
+
+    def __init__(self, harness: ApiHarness) -> None:
+        self.harness = harness
+        self.users = harness.target.users
+        self.statuses: set[int] = set()  # of the successes seen, for HQ-CONV-004
+        self._nonce = 0
+
+    def html(self, label: str) -> str:
+        """A recognizable message body, unique in the run and derived from the seed (replayable)."""
+        self._nonce += 1
+        digest = hashlib.sha256(f"{self.harness.settings.seed}:{self._nonce}".encode()).hexdigest()[:8]
+        return f"<p>{MARK} {label} {digest}</p>"
+
+    def conversation(self, label: str, *userids: Any) -> dict[str, Any]:
+        """The seed's conversation object: these recipients (default: the recipient), one message."""
+        recipients = userids or (self.users["recipient"].id,)
+        return {
+            "recipients": {"users": {"user": [{"userid": u} for u in recipients]}},
+            "messages": {"message": [{"html": self.html(label)}]},
+        }
+
+    def create(self, body: Any, *, media_type: str = "application/json", accept: str = "application/json",
+               role: str = "sender") -> Exchange:
+        """Start a conversation with `body` written in `media_type` (JSON, or XML by the codec)."""
+        with self.harness.client(role) as client:
+            response = client.post(CONVERSATIONS, content=encode(self.harness, body, media_type),
+                                   headers={"Content-Type": media_type, "Accept": accept})
+        exchange = self.harness.exchange_from_httpx(response, role, body)
+        self.harness.run_checks(exchange)
+        for followup in self.harness.followups:
+            followup(self.harness, exchange)
+        return exchange
+
+    def exercise(self, case: Any) -> Exchange | None:
+        """A generated request, through the harness (which makes its identifiers safe)."""
+        return self.harness.exercise(case)
+
+
+def encode(harness: ApiHarness, body: Any, media_type: str) -> bytes:
+    if media_type in XML_TYPES:
+        _, _, operation = specs.operation(harness.raw_spec, "createConversation")
+        return xml.serialize_body(harness.raw_spec, operation, media_type, body)
+    return json.dumps(body).encode()
+
+
+def report_success_status(session: HighQ):
+    """HQ-CONV-004: which success code the target uses (200 per the prose, 201 per the table)."""
+
+    def followup(harness: ApiHarness, ex: Exchange) -> None:
+        if ex.operation_id != "createConversation" or not 200 <= ex.status < 300:
+            return
+        session.statuses.add(ex.status)
+        seen = " and ".join(str(status) for status in sorted(session.statuses))
+        harness.recorder.observe("HQ-CONV-004", f"successful new conversations were answered {seen}")
+
+    return followup
+
+
+def credentials_enforced(harness: ApiHarness, ex: Exchange) -> None:
+    """HQ-AUTH-001: the first success, repeated without valid credentials."""
+    if not 200 <= ex.status < 300 or ex.role == "anonymous" or ex.operation_id in harness._auth_probed:
+        return
+    if ex.response is None or not hasattr(ex.response.request, "copy"):
+        return
+    harness._auth_probed.add(ex.operation_id)
+    for label, headers in (("no credentials", {}), ("an invalid token", {"Authorization": "Bearer msgconform-invalid"})):
+        status = harness.resend_without_credentials(ex, headers)
+        if status is None:
+            return
+        if status in (401, 403):
+            harness.recorder.judge("HQ-AUTH-001", True)
+        else:
+            harness.recorder.judge("HQ-AUTH-001", False, f"with {label}, {ex.where} answered {status}")
+
+
+@pytest.fixture(scope="session")
+def highq(msgconform_run) -> HighQ:
+    harness = msgconform_run.harness(API, id_fields=ID_FIELDS)
+    session = HighQ(harness)
+    harness.followups += [report_success_status(session), credentials_enforced]
+    return session
+
+
+@pytest.fixture(scope="session")
+def highq_schema(highq: HighQ):
+    return highq.harness.schema()
