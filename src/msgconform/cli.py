@@ -127,7 +127,24 @@ def _run(args: argparse.Namespace) -> int:
             print(f"msgconform: {api.api}: {api.harness_errors[0]}{more}", file=sys.stderr)
     for line in summary_lines(result.report):
         print(line)
+    _html_after_run(args.report_dir)
     return result.exit_status
+
+
+def _html_after_run(report_dir: Path) -> None:
+    """The HTML report, when Node.js and the npm package allure are there; else one line why not."""
+    from msgconform.report import allure_html
+
+    problem = allure_html.missing()
+    if problem is not None:
+        print(f"msgconform: {problem}", file=sys.stderr)
+        return
+    try:
+        html, single = allure_html.build_html(report_dir)
+    except allure_html.HtmlReportError as exc:
+        print(f"msgconform: {exc}", file=sys.stderr)
+    else:
+        print(f"msgconform: HTML report in {html}/ and {single}", file=sys.stderr)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -149,7 +166,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    raise UsageError("report: building the HTML report is not available in this version yet")
+    from msgconform.report import allure_html
+
+    html, single = allure_html.build_html(args.report_dir)  # HtmlReportError: one line, status 2
+    print(f"msgconform: HTML report in {html}/ and {single}", file=sys.stderr)
+    return 0
 
 
 def _selftest(args: argparse.Namespace) -> int:

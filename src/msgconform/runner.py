@@ -25,7 +25,6 @@ from msgconform import _resources, cassettes, catalogue, outcomes, preflight
 from msgconform.errors import UsageError
 from msgconform.report import (
     RunReport,
-    summary_lines,
     write_conformance_json,
     write_junit,
     write_markdown,
@@ -182,6 +181,7 @@ def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, casset
         "--msgconform-max-examples", str(options.max_examples),
         # Allure: results of the suite's tests, and the exchanges behind each case (evidence)
         "-p", "allure_pytest.plugin", "--alluredir", str((options.report_dir / allure_results.RESULTS_DIR).resolve()),
+        "--allure-no-capture",  # captured output is not redacted; the exchanges are attached redacted
         "--msgconform-evidence", str(workdir / "evidence.jsonl"),
     ]
     if options.allow_attacks:

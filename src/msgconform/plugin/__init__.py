@@ -8,7 +8,9 @@ file and an events file. This plugin then:
 - brackets every test so the recorder knows which test judged what, and writes the
   events when the test ends;
 - marks a test failed when a check it ran recorded a failing MUST or SHOULD case, and
-  records any other exception from a test as a harness error (the suite could not judge).
+  records any other exception from a test as a harness error (the suite could not judge);
+- with allure-pytest writing (`--alluredir`), installs `allure_results`: labels, exchanges
+  and per-operation results for Allure, and the evidence behind each catalogued case.
 
 Without `--msgconform-targets` the plugin stays inert.
 """
@@ -39,6 +41,7 @@ class RunContext:
     recorder: Recorder
     settings: RunSettings
     exchanges_path: Path | None = None
+    exchange_listeners: list = field(default_factory=list)  # given to every harness (see ApiHarness)
     _harnesses: dict[str, ApiHarness] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -54,6 +57,7 @@ class RunContext:
                 on_exchange=self._log_exchange if self.exchanges_path else None,
                 **options,
             )
+            self._harnesses[api].exchange_listeners.extend(self.exchange_listeners)
         return self._harnesses[api]
 
     def _log_exchange(self, record: dict) -> None:
@@ -74,6 +78,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--msgconform-allow-attacks", action="store_true", default=False)
     group.addoption("--msgconform-exchanges", help="log every request sent (method, URL, body) here")
     group.addoption("--msgconform-cassette-dir", help="where record mode writes and replay mode reads cassettes")
+    group.addoption("--msgconform-evidence", help="with --alluredir: write the exchanges behind each case here")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -99,6 +104,10 @@ def pytest_configure(config: pytest.Config) -> None:
         ),
         exchanges_path=Path(exchanges) if exchanges else None,
     )
+    if getattr(config.option, "allure_report_dir", None):  # allure-pytest is loaded and writing
+        from msgconform.plugin import allure_results
+
+        allure_results.install(config, config.stash[_KEY])
 
 
 def _context(config: pytest.Config) -> RunContext | None:

@@ -112,10 +112,13 @@ class Pools:
 class IdRewriter:
     """Replaces every identifier a generator made up with one the run owns.
 
-    `fields` maps a property or path-parameter name to the kind of id it holds
-    (`person` or `message`). Integers from 1 to 2**63-1 there are replaced (one of them
-    could name a real record); zero, negatives, out-of-range numbers and non-integers are
-    kept, because no record can have them and negative tests need them.
+    `fields` maps a property or path-parameter name (or `parent.name`, for a property of
+    objects held under `parent`) to the kind of id it holds: `person` or `message` (from
+    the pools), or any other kind, which no pool holds and which always becomes 0 (the run
+    owns no such record, e.g. an uploaded file). Integers from 1 to 2**63-1 there are replaced (one of them
+    could name a real record), and so are strings and floats a lenient binder would read
+    as such an integer ("5", 5.0); zero, negatives, out-of-range numbers and other values
+    are kept, because no record can have them and negative tests need them.
     """
 
     def __init__(self, fields: dict[str, str], pools: Pools) -> None:
@@ -132,20 +135,41 @@ class IdRewriter:
         if isinstance(case.body, (dict, list)):
             case.body = self.rewrite(case.body)
 
-    def rewrite(self, value: Any, kind: str | None = None) -> Any:
+    def rewrite(self, value: Any, kind: str | None = None, parent: str | None = None) -> Any:
         if isinstance(value, dict):
-            return {k: self.rewrite(v, self.fields.get(k)) for k, v in value.items()}
+            return {k: self.rewrite(v, self.fields.get(f"{parent}.{k}") or self.fields.get(k), k)
+                    for k, v in value.items()}
         if isinstance(value, list):
-            return [self.rewrite(item, kind) for item in value]
+            return [self.rewrite(item, kind, parent) for item in value]
         if kind is not None:
             return self._value(kind, value)
         return value
 
     def _value(self, kind: str, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT64_MAX:
+        number = _as_id(value)
+        if number is None:
             return value
-        picked = self.pools.pick(kind, value)
-        return picked if picked is not None else 0
+        picked = self.pools.pick(kind, number)
+        picked = picked if picked is not None else 0
+        # Keep the generated type: a vendor's binder (Json.NET, DataContract) reads "5" and
+        # 5.0 as the id 5, so those are ids too, but a negative test still sends a string.
+        if isinstance(value, str):
+            return str(picked)
+        if isinstance(value, float):
+            return float(picked)
+        return picked
+
+
+def _as_id(value: Any) -> int | None:
+    """The record id a value could name once a lenient binder reads it, or None: integers
+    from 1 to 2**63-1, and strings and floats that read as one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*\+?\d+(\.0*)?\s*", value):
+        value = int(float(value)) if "." in value else int(value)
+    return value if isinstance(value, int) and 1 <= value <= INT64_MAX else None
 
 
 def _resolve_ref(spec: dict, node: Any) -> Any:
@@ -196,6 +220,8 @@ class ApiHarness:
         )
         self.session = self.guard.requests_session(verify=target.verify, proxy=target.proxy)
         self._auth_probed: set[str] = set()
+        # Told of every exchange before its checks run (the Allure plugin attaches them).
+        self.exchange_listeners: list[Callable[[ApiHarness, Exchange], None]] = []
 
     # --- the spec ---------------------------------------------------------------------------
 
@@ -295,6 +321,8 @@ class ApiHarness:
         self.recorder.harness(self.api, describe_miss(error))
 
     def run_checks(self, exchange: Exchange, checks: list[ResponseCheck] | None = None) -> None:
+        for listener in self.exchange_listeners:
+            listener(self, exchange)
         for check in checks if checks is not None else checks_for(self.api):
             if not check.applies_to(exchange.operation_id):
                 continue

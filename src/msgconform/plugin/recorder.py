@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,9 @@ class Recorder:
         self._test = "<session>"
         self._tallies: dict[tuple[str, str], _Tally] = {}
         self._harness: list[tuple[str, str]] = []
+        # Told of each judgement as it happens: (kind, case id or API, ok, text), kind being
+        # "judge", "observe" or "harness" (the Allure plugin ties them to exchanges).
+        self.listeners: list[Callable[[str, str, bool, str], None]] = []
 
     # --- used by checks ------------------------------------------------------------------
 
@@ -48,6 +52,7 @@ class Recorder:
                 tally.failed += 1
                 if not tally.failure:
                     tally.failure = failure or "check failed"
+        self._tell("judge", case_id, ok, failure)
         return ok
 
     def observe(self, case_id: str, observation: str) -> None:
@@ -56,6 +61,7 @@ class Recorder:
             tally = self._tally(case_id)
             tally.passed += 1
             tally.failure = observation
+        self._tell("observe", case_id, True, observation)
 
     def skip(self, case_id: str, reason: str) -> None:
         with self._lock:
@@ -69,6 +75,7 @@ class Recorder:
             if not details.startswith(self._test):
                 details = f"{self._test}: {details}"
             self._harness.append((api, details))
+        self._tell("harness", api, False, details)
 
     # --- used by the plugin ---------------------------------------------------------------
 
@@ -108,6 +115,10 @@ class Recorder:
                     handle.write(json.dumps(event, ensure_ascii=False) + "\n")
 
     # --- internals ------------------------------------------------------------------------
+
+    def _tell(self, kind: str, subject: str, ok: bool, text: str) -> None:
+        for listener in self.listeners:
+            listener(kind, subject, ok, text)
 
     def _api_of(self, case_id: str) -> str:
         for api, catalogue in self.catalogues.items():

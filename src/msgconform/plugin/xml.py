@@ -71,13 +71,14 @@ def serialize_body(spec: dict, operation: dict, media_type: str, value: Any) -> 
 
 
 @schemathesis.serializer(*XML_TYPES)
-def _serialize(ctx: Any, value: Any) -> dict[str, Any]:
+def _serialize(ctx: Any, value: Any) -> bytes:
+    # The public decorator wraps what this returns as the request's data: return the bytes.
     if isinstance(value, bytes):
-        return {"data": value}
+        return value
     if isinstance(value, str):
-        return {"data": value.encode("utf-8")}
+        return value.encode("utf-8")
     operation = ctx.case.operation
-    return {"data": serialize_body(operation.schema.raw_schema, operation.definition.raw, ctx.case.media_type, value)}
+    return serialize_body(operation.schema.raw_schema, operation.definition.raw, ctx.case.media_type, value)
 
 
 @schemathesis.deserializer(*XML_TYPES)

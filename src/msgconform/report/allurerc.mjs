@@ -1,0 +1,48 @@
+// msgconform's Allure 3 configuration (npm package `allure`, pinned in package.json).
+//
+// `msgconform report` (and the end of `msgconform run`) runs
+//     node node_modules/.bin/allure generate -c allurerc.mjs -o OUT <report-dir>/allure-results
+// twice: once into <report-dir>/html/ and once as a single file (report.html). The paths and
+// switches differ per build, so they come from the environment, set by
+// src/msgconform/report/allure_html.py. The export is a plain object, as Allure expects.
+const env = process.env;
+// What this report counts, in its title: the matrix and junit.xml count catalogued cases only.
+const title = "msgconform: one result per catalogued case, per test operation and per pytest test";
+
+export default {
+  name: title,
+  historyPath: env.MSGCONFORM_ALLURE_HISTORY,
+  appendHistory: env.MSGCONFORM_ALLURE_APPEND_HISTORY !== "false",
+  // The first rule that matches a result decides its category. Labels come from
+  // src/msgconform/traceability.py (`level`); messages from the harness and preflight.
+  categories: [
+    {
+      name: "Nonconformance (MUST)",
+      matchers: { statuses: ["failed"], labels: { level: "MUST" } },
+    },
+    {
+      name: "Non-strict (SHOULD)",
+      matchers: { statuses: ["failed"], labels: { level: "SHOULD" } },
+    },
+    {
+      name: "Target unreachable",
+      matchers: {
+        statuses: ["broken"],
+        message: /no answer|cannot reach|did not answer|unreachable|Connect(ion)?Error|Timeout/i,
+      },
+    },
+    {
+      name: "Harness error (the suite could not judge)",
+      matchers: { statuses: ["broken"] },
+    },
+  ],
+  plugins: {
+    awesome: {
+      options: {
+        reportName: title,
+        singleFile: env.MSGCONFORM_ALLURE_SINGLE_FILE === "true",
+        groupBy: ["epic", "feature"],
+      },
+    },
+  },
+};

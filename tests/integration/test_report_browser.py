@@ -1,0 +1,193 @@
+"""The HTML report as a person sees it: a real run, its Allure report served on loopback and
+rendered by headless Chromium, the totals read from the page and compared with the run's
+own results (the Allure results it wrote, and conformance.json for the catalogued cases).
+
+Needs Node.js with the npm package `allure` (`npm ci`) and Chromium (Debian `chromium`);
+`scripts/test` installs both. Without them the tests skip, except under CI (`CI` set),
+where they must run. A screenshot of the report is kept in the run's report directory.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from msgconform.report import allure_html
+from tests.helpers import run_msgconform
+
+pytestmark = pytest.mark.integration
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--virtual-time-budget=15000", "--window-size=1400,1000"]
+# Outcomes of conformance.json -> statuses of the catalogued cases' Allure results
+STATUS = {"pass": "passed", "fail": "failed", "non-strict": "failed", "skip": "skipped", "error": "broken"}
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _require_tools() -> None:
+    missing = [what for what, absent in (("chromium (apt-get install chromium)", chromium() is None),
+                                         ("the HTML report's tools", allure_html.missing() is not None)) if absent]
+    if not missing:
+        return
+    reason = f"needs {' and '.join(missing)}: {allure_html.missing() or 'install chromium'}"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set, so the browser test must run, but it {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """A real run of the embedded servers; its report directory, with html/ and report.html."""
+    _require_tools()
+    report_dir = tmp_path_factory.mktemp("browser") / "reports"
+    done = run_msgconform("run", "--report-dir", report_dir, "--max-examples", "3", timeout=300)
+    assert done.status == 0, done
+    assert f"HTML report in {report_dir / 'html'}/" in done.stderr, done
+    assert (report_dir / "html" / "index.html").is_file() and (report_dir / "report.html").is_file()
+    return report_dir
+
+
+@pytest.fixture(scope="module")
+def served(built: Path) -> Iterator[str]:
+    """`html/` on a loopback port (the multi-file report needs http)."""
+    handler = functools.partial(_Quiet, directory=str(built / "html"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+def render(url: str, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    """Chromium loads `url`, lets its scripts run (virtual time), then does what `extra` says."""
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
+    command = [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra, url]
+    return subprocess.run(command, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+
+
+class _Totals(HTMLParser):
+    """The numbers Allure shows on its first page: Total, Passed, Failed, Broken, Skipped."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.totals: dict[str, int] = {}
+        self._item: str | None = None
+        self._depth = 0
+
+    def handle_starttag(self, tag, attrs) -> None:  # noqa: ANN001
+        testid = dict(attrs).get("data-testid") or ""
+        if self._item is None and testid.startswith("metadata-item-"):
+            self._item, self._depth = testid.removeprefix("metadata-item-"), 0
+        if self._item is not None:
+            self._depth += 1
+
+    def handle_endtag(self, tag) -> None:  # noqa: ANN001
+        if self._item is not None:
+            self._depth -= 1
+            if self._depth <= 0:
+                self._item = None
+
+    def handle_data(self, data) -> None:  # noqa: ANN001
+        if self._item is not None and self._item not in self.totals and data.strip().isdigit():
+            self.totals[self._item] = int(data.strip())
+
+
+def page_totals(dom: str) -> dict[str, int]:
+    parser = _Totals()
+    parser.feed(dom)
+    return {name: count for name, count in parser.totals.items() if name != "new"}
+
+
+def own_results(report_dir: Path) -> list[dict]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in (report_dir / "allure-results").glob("*-result.json")]
+
+
+def expected_totals(results: list[dict]) -> dict[str, int]:
+    return {"total": len(results), **Counter(result["status"] for result in results)}
+
+
+def test_the_served_report_shows_the_runs_totals_grouped_by_api(built, served, tmp_path):
+    rendered = render(served, tmp_path, "--dump-dom")
+    assert rendered.returncode == 0, rendered.stderr[-2000:]
+    results = own_results(built)
+    assert page_totals(rendered.stdout) == expected_totals(results)
+    document = json.loads((built / "conformance.json").read_text(encoding="utf-8"))
+    for api in document["apis"]:
+        assert f">{api}<" in rendered.stdout  # the tree's first level is the API (epic)
+    assert "Global Attachments" in rendered.stdout
+
+    shot = built / "report-screenshot.png"
+    taken = render(served, tmp_path, f"--screenshot={shot}")
+    assert taken.returncode == 0 and shot.stat().st_size > 10_000, taken.stderr[-2000:]
+
+
+def test_the_single_file_opens_from_disk_with_the_same_totals(built, tmp_path):
+    rendered = render((built / "report.html").resolve().as_uri(), tmp_path, "--dump-dom")
+    assert rendered.returncode == 0, rendered.stderr[-2000:]
+    assert page_totals(rendered.stdout) == expected_totals(own_results(built))
+
+
+def test_allure_counts_tests_operations_and_catalogued_cases(built):
+    """The Allure results are the run's: one per catalogued case (its status from
+    conformance.json), one per Schemathesis operation, one per other pytest test."""
+    results = own_results(built)
+    document = json.loads((built / "conformance.json").read_text(encoding="utf-8"))
+    cases = {case["id"]: case for api in document["apis"].values() for case in api["cases"]}
+    by_case = {r["fullName"].rpartition(".")[2]: r for r in results if r["fullName"].startswith("msgconform.")}
+    assert set(by_case) == set(cases)
+    assert {i: r["status"] for i, r in by_case.items()} == {i: STATUS[c["outcome"]] for i, c in cases.items()}
+    tests = [r for r in results if not r["fullName"].startswith("msgconform.")]
+    operations = [r for r in tests if any(p["name"] == "operation" for p in r.get("parameters", []))]
+    assert len(operations) >= 4  # itslearning: send, get, search; highq: create
+    assert len({r["historyId"] for r in operations}) == len(operations)  # not one merged history
+    assert not [r for r in tests if re.fullmatch(r"test_operation", r["name"])]  # the merged one is gone
+    for result in tests:
+        labels = {label["name"]: label["value"] for label in result["labels"]}
+        assert labels.get("epic") in document["apis"], result["name"]
+    scenario = next(r for r in tests if r["name"] == "test_send_and_read")
+    assert scenario["steps"] and all(step.get("attachments") for step in scenario["steps"][:3])
+    for result in operations:
+        assert result["attachments"], result["name"]  # its exchanges
+
+
+def test_rebuilding_the_same_results_keeps_one_history_entry_per_run(built):
+    history = built / allure_html.HISTORY
+    before = history.read_text(encoding="utf-8").count("\n")
+    done = run_msgconform("report", "--report-dir", built, timeout=300)
+    assert done.status == 0, done
+    assert history.read_text(encoding="utf-8").count("\n") == before == 1
+
+
+def test_a_second_run_empties_the_results_and_extends_the_history(built):
+    """Runs last in this module: it replaces the first run's results."""
+    first = {p.name for p in (built / "allure-results").glob("*-result.json")}
+    done = run_msgconform("run", "--report-dir", built, "--max-examples", "3", timeout=300)
+    assert done.status == 0, done
+    second = {p.name for p in (built / "allure-results").glob("*-result.json")}
+    assert second and not first & second
+    assert len(second) == len(first)  # the same run again: nothing of the first run is left over
+    assert (built / allure_html.HISTORY).read_text(encoding="utf-8").count("\n") == 2
