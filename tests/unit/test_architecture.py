@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = {"msgconform.cli", "msgconform.runner", "msgconform.__main__"}
+CLI = {"msgconform.cli", "msgconform.runner", "msgconform.__main__", "msgconform.selftest", "msgconform.mutation"}
 
 
 def layer_of(module: str) -> str | None:

@@ -10,7 +10,6 @@ the seeds through the real specs/itslearning.yaml.
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 
