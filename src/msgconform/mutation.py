@@ -95,6 +95,9 @@ SEND = _is("POST", r"/send/v1$", 201)
 MESSAGE_JSON = _is("GET", r"/messages/\d+/v1$", 200, "json")
 MESSAGE_XML = _is("GET", r"/messages/\d+/v1$", 200, "xml")
 NOT_FOUND = _is("GET", r"/messages/-?\d+/v1$", 404)
+CONVERSATION_JSON = _is("POST", r"/4/conversations/$", 201, "json")
+CONVERSATION_XML = _is("POST", r"/4/conversations/$", 201, "xml")
+HQ_ERROR_JSON = _is("POST", r"/4/conversations/$", 400, "json")
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,22 @@ MUTANTS: tuple[Mutant, ...] = (
            _json_field(lambda m: m.pop("ContentUrl", None)), "survivor"),
     Mutant("itslearning", "xml-charset-added", "test_scenarios.test_send_and_read*", MESSAGE_XML, _add_charset,
            "survivor"),
+    Mutant("highq", "conversation-status-202", "test_conversation.test_a_conversation_in_the_json_form_starts*",
+           CONVERSATION_JSON, _status(202), "killed"),
+    Mutant("highq", "conversationid-removed", "test_conversation.test_a_conversation_in_the_json_form_starts*",
+           CONVERSATION_JSON, _json_field(lambda c: c.pop("conversationid", None)), "killed"),
+    Mutant("highq", "messageid-removed", "test_conversation.test_a_conversation_in_the_json_form_starts*",
+           CONVERSATION_JSON, _json_field(lambda c: c["messages"]["message"][0].pop("messageid", None)), "killed"),
+    Mutant("highq", "xml-root-renamed", "test_conversation.test_a_conversation_in_the_xml_form_starts*",
+           CONVERSATION_XML, _text(r"<conversation>(.*)</conversation>", r"<newConversation>\1</newConversation>"),
+           "killed"),
+    Mutant("highq", "error-object-as-text", "test_conversation.test_invalid_conversations_are_refused*", HQ_ERROR_JSON,
+           _text(r"^.*$", "Problem with parameters"), "killed"),
+    Mutant("highq", "one-element-list-as-object", "test_conversation.test_a_conversation_in_the_json_form_starts*",
+           CONVERSATION_JSON, _json_field(lambda c: c["messages"].update(message=c["messages"]["message"][0])),
+           "survivor"),
+    Mutant("highq", "status-200-for-201", "test_conversation.test_a_conversation_in_the_json_form_starts*",
+           CONVERSATION_JSON, _status(200), "survivor"),
 )
 
 

@@ -21,7 +21,6 @@ from tests.helpers import REPO, child_env, run_msgconform
 
 pytestmark = pytest.mark.integration
 EXAMPLES = "3"
-API = ("--api", "itslearning")  # TEMP while highq lands
 
 
 def outcomes(report_dir: Path) -> dict[str, tuple[str, int]]:
@@ -32,7 +31,7 @@ def outcomes(report_dir: Path) -> dict[str, tuple[str, int]]:
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory):
     root = tmp_path_factory.mktemp("recorded")
-    done = run_msgconform("run", "--record", *API, "--cassette-dir", root / "cassettes", "--report-dir", root / "reports",
+    done = run_msgconform("run", "--record", "--cassette-dir", root / "cassettes", "--report-dir", root / "reports",
                           "--max-examples", EXAMPLES, timeout=300)
     return root, done
 
