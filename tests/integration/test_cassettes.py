@@ -51,7 +51,7 @@ def test_a_recording_writes_a_manifest_and_one_small_cassette_per_test(recorded)
     for api, entry in manifest["apis"].items():
         assert entry["users"]["sender"]["id"] == TARGET_USERS[api]()["sender"]["id"]
         files = sorted((root / "cassettes" / api).glob("*.yaml"))
-        assert len(files) >= 5, files
+        assert len(files) >= 3, files  # fuzz, and at least two stories
         for path in files:
             assert yaml.safe_load(path.read_text())["interactions"], path
     assert not list(root.glob(".cassettes.recording-*")), "the fresh folder was not moved into place"
