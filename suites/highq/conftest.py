@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from msgconform import specs
-from msgconform.plugin import xml
+from msgconform.plugin import generic, xml
 from msgconform.plugin.harness import ApiHarness, Exchange
 from msgconform.plugin.xml import XML_TYPES
 from suites.highq import checks  # noqa: F401  (registers the response checks)
@@ -89,28 +89,11 @@ def report_success_status(session: HighQ):
     return followup
 
 
-def credentials_enforced(harness: ApiHarness, ex: Exchange) -> None:
-    """HQ-AUTH-001: the first success, repeated without valid credentials."""
-    if not 200 <= ex.status < 300 or ex.role == "anonymous" or ex.operation_id in harness._auth_probed:
-        return
-    if ex.response is None or not hasattr(ex.response.request, "copy"):
-        return
-    harness._auth_probed.add(ex.operation_id)
-    for label, headers in (("no credentials", {}), ("an invalid token", {"Authorization": "Bearer msgconform-invalid"})):
-        status = harness.resend_without_credentials(ex, headers)
-        if status is None:
-            return
-        if status in (401, 403):
-            harness.recorder.judge("HQ-AUTH-001", True)
-        else:
-            harness.recorder.judge("HQ-AUTH-001", False, f"with {label}, {ex.where} answered {status}")
-
-
 @pytest.fixture(scope="session")
 def highq(msgconform_run) -> HighQ:
     harness = msgconform_run.harness(API, id_fields=ID_FIELDS)
     session = HighQ(harness)
-    harness.followups += [report_success_status(session), credentials_enforced]
+    harness.followups += [report_success_status(session), generic.credentials_enforced("HQ-AUTH-001")]
     return session
 
 

@@ -19,8 +19,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import pytest
 
 from msgconform import specs
-from msgconform.cassettes import INVALID_TOKEN
-from msgconform.plugin import xml
+from msgconform.plugin import generic, xml
 from msgconform.plugin.harness import ApiHarness, Exchange
 from msgconform.plugin.xml import XML_TYPES
 from msgconform.xmlcodec import XmlError
@@ -204,28 +203,11 @@ def _plain(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(SUBJECT_PREFIX)
 
 
-def credentials_enforced(harness: ApiHarness, ex: Exchange) -> None:
-    """ITS-AUTH-001: the first success of each operation, repeated without valid credentials."""
-    if not 200 <= ex.status < 300 or ex.role == "anonymous" or ex.operation_id in harness._auth_probed:
-        return
-    if ex.response is None or not hasattr(ex.response.request, "copy"):
-        return
-    harness._auth_probed.add(ex.operation_id)
-    for label, headers in (("no credentials", {}), ("an invalid token", {"Authorization": f"Bearer {INVALID_TOKEN}"})):
-        status = harness.resend_without_credentials(ex, headers)
-        if status is None:
-            return
-        if status in (401, 403):
-            harness.recorder.judge("ITS-AUTH-001", True)
-        else:
-            harness.recorder.judge("ITS-AUTH-001", False, f"with {label}, {ex.where} answered {status}")
-
-
 @pytest.fixture(scope="session")
 def itslearning_session(msgconform_run) -> Itslearning:
     """The API's harness and story client, shared by every test (sends nothing itself)."""
     harness = msgconform_run.harness(API, id_fields=ID_FIELDS)
-    harness.followups += [follow_location, credentials_enforced]
+    harness.followups += [follow_location, generic.credentials_enforced("ITS-AUTH-001")]
     return Itslearning(harness)
 
 

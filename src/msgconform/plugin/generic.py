@@ -12,6 +12,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi import checks as st_checks
 
 from msgconform import specs
+from msgconform.cassettes import INVALID_TOKEN
 from msgconform.plugin import xml
 from msgconform.plugin.harness import Exchange
 from msgconform.xmlcodec import XmlError
@@ -140,3 +141,23 @@ def xml_as_documented(statuses: tuple[int, ...]):
         return f"{problems[0]}{more}"
 
     return check
+
+
+def credentials_enforced(case_id: str):
+    """A follow-up judging `case_id`: the first success of each operation is sent again with
+    no credentials and with the suite's invalid token; each must be refused with 401 or 403."""
+
+    def followup(harness, exchange: Exchange) -> None:
+        if not 200 <= exchange.status < 300 or exchange.role == "anonymous":
+            return
+        if exchange.operation_id in harness._auth_probed or exchange.response is None:
+            return
+        harness._auth_probed.add(exchange.operation_id)
+        attempts = (("no credentials", {}), ("an invalid token", {"Authorization": f"Bearer {INVALID_TOKEN}"}))
+        for label, headers in attempts:
+            status = harness.resend_without_credentials(exchange, headers)
+            if status is None:
+                return
+            harness.recorder.judge(case_id, status in (401, 403), f"with {label}, {exchange.where} answered {status}")
+
+    return followup
