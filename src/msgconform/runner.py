@@ -198,6 +198,9 @@ def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, casset
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # Fixed string hashing: set iteration order must not vary between processes, or a
+    # replay would generate other requests than the recording did.
+    env["PYTHONHASHSEED"] = "0"
     # Hypothesis caches character tables there (costly to build on every run); no examples
     # are stored: the example database is off, so runs stay deterministic.
     env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(_cache_dir() / "hypothesis")

@@ -85,6 +85,7 @@ def pytest_configure(config: pytest.Config) -> None:
     targets_path = config.getoption("msgconform_targets")
     if not targets_path:
         return
+    _stop_mining_local_constants()
     if config.getoption("msgconform_mode") in ("record", "replay"):
         from msgconform.plugin import recording
 
@@ -108,6 +109,17 @@ def pytest_configure(config: pytest.Config) -> None:
         from msgconform.plugin import allure_results
 
         allure_results.install(config, config.stash[_KEY])
+
+
+def _stop_mining_local_constants() -> None:
+    """Hypothesis draws literals from every module outside site-packages (msgconform's own,
+    in a checkout). Generation would then depend on where msgconform is installed and change
+    with every edit of its code, and a replay would not send what the recording sent. The
+    run's requests must depend on the seed and the specs alone, so that source stays empty.
+    (A private Hypothesis hook: tests/unit/test_determinism.py fails if it moves.)"""
+    from hypothesis.internal.conjecture import providers
+
+    providers._get_local_constants = lambda: providers._local_constants
 
 
 def _context(config: pytest.Config) -> RunContext | None:

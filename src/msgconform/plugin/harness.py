@@ -31,7 +31,7 @@ import schemathesis
 from vcr.errors import CannotOverwriteExistingCassetteException
 from schemathesis.config import SchemathesisConfig
 
-from msgconform import _resources
+from msgconform import _resources, specs
 from msgconform.guard import Guard, GuardRefused
 from msgconform.plugin.checks import ResponseCheck, checks_for
 from msgconform.plugin.recorder import Recorder
@@ -258,7 +258,9 @@ class ApiHarness:
                 "analysis": {"constants": {"enabled": False}},
             }
         )
-        schema = schemathesis.openapi.from_path(_resources.spec_path(self.api), config=config)
+        # From the parsed document, not its path: where msgconform is installed must not
+        # shape what is generated (a replay from a wheel sends what a checkout recorded).
+        schema = schemathesis.openapi.from_dict(specs.load(self.api), config=config)
         schema.config.update(base_url=self.target.base_url, request_timeout=self.target.timeout)
         return schema
 
@@ -345,7 +347,8 @@ class ApiHarness:
         if not choices:
             return "*/*"
         body = case.body if isinstance(case.body, (dict, list, str, bytes, int, float, bool)) else None
-        key = f"{case.method} {case.formatted_path} {sorted((case.query or {}).items())!r} {body!r}"
+        body_text = json.dumps(body, sort_keys=True, default=repr)
+        key = f"{case.method} {case.formatted_path} {sorted((case.query or {}).items())!r} {body_text}"
         return choices[_stable_index(key, len(choices))]
 
     def response_media_types(self, operation: dict) -> list[str]:
