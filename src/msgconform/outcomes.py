@@ -61,7 +61,11 @@ class ApiResult:
 
 
 @dataclass
-class _Tally:
+class Tally:
+    """What the checks of one case said: judged passes and failures, skip reasons, and the
+    first failure (for INFO cases: the observation). The recorder keeps one per test and
+    case; `fold` adds them up per case."""
+
     passed: int = 0
     failed: int = 0
     skips: list[str] = field(default_factory=list)
@@ -81,7 +85,7 @@ def read_events(path: Path) -> list[dict]:
 
 def fold(catalogue: Catalogue, target: str, events: Iterable[dict]) -> ApiResult:
     """One outcome per catalogued case, from the events of one API."""
-    tallies: dict[str, _Tally] = {case.id: _Tally() for case in catalogue.cases}
+    tallies: dict[str, Tally] = {case.id: Tally() for case in catalogue.cases}
     harness: list[str] = []
     for event in events:
         if event.get("api") != catalogue.api:
@@ -103,7 +107,7 @@ def fold(catalogue: Catalogue, target: str, events: Iterable[dict]) -> ApiResult
     return ApiResult(api=catalogue.api, target=target, cases=results, harness_errors=harness)
 
 
-def _outcome(case: Case, tally: _Tally, harness: list[str]) -> CaseOutcome:
+def _outcome(case: Case, tally: Tally, harness: list[str]) -> CaseOutcome:
     checked = tally.passed + tally.failed
     if tally.failed and case.level != "INFO":
         outcome: Outcome = "fail" if case.level == "MUST" else "non-strict"

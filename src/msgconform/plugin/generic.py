@@ -8,6 +8,8 @@ A suite binds these to its own case ids with `response_check(api, case_id)(fn)`.
 
 from __future__ import annotations
 
+import json
+
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi import checks as st_checks
 
@@ -71,7 +73,19 @@ def _valid_once_written(exchange: Exchange) -> bool:
         value = codec.loads(codec.dumps(exchange.request_body, schema), schema)
     except XmlError:
         return False
-    return specs.validator(spec, schema).is_valid(value)
+    return _validator(spec, schema).is_valid(value)
+
+
+_VALIDATORS: dict[tuple[int, str], tuple[dict, object]] = {}
+
+
+def _validator(spec: dict, schema: dict):
+    """One validator per schema of a loaded spec (building one walks the whole spec)."""
+    key = (id(spec), json.dumps(schema, sort_keys=True))
+    entry = _VALIDATORS.get(key)
+    if entry is None or entry[0] is not spec:
+        entry = _VALIDATORS[key] = (spec, specs.validator(spec, schema))
+    return entry[1]
 
 
 def credentials_required(exchange: Exchange) -> None | bool | str:

@@ -239,7 +239,11 @@ class ApiHarness:
         return methods
 
     def schema(self) -> Any:
-        """The Schemathesis schema for this run: fixed seed, no example database."""
+        """The Schemathesis schema for this run (built once): fixed seed, no example database."""
+        return self._schema
+
+    @cached_property
+    def _schema(self) -> Any:
         config = SchemathesisConfig.from_dict(
             {
                 "seed": self.settings.seed,
@@ -384,9 +388,6 @@ class ApiHarness:
 
     # --- requests the suite makes itself (scenarios, follow-ups) ----------------------------------
 
-    @cached_property
-    def _schema_for_lookup(self) -> Any:
-        return self.schema()
 
     def exchange_from_httpx(self, response: httpx.Response, role: str | None, body: Any = None) -> Exchange:
         """An `Exchange` for a request made with httpx, tied to its spec operation when one matches."""
@@ -396,7 +397,7 @@ class ApiHarness:
         base_path = urlsplit(self.target.base_url).path.rstrip("/")
         path = request.url.path
         relative = path[len(base_path):] if base_path and path.startswith(base_path) else path
-        operation = self._schema_for_lookup.find_operation_by_path(request.method, relative)
+        operation = self.schema().find_operation_by_path(request.method, relative)
         case = st_response = None
         operation_id = "unknown"
         if operation is not None:

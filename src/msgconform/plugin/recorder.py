@@ -11,18 +11,10 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from msgconform.catalogue import Catalogue
-
-
-@dataclass
-class _Tally:
-    passed: int = 0
-    failed: int = 0
-    skipped: list[str] = field(default_factory=list)
-    failure: str = ""
+from msgconform.outcomes import Tally
 
 
 class UnknownCase(KeyError):
@@ -35,7 +27,7 @@ class Recorder:
         self.catalogues = catalogues
         self._lock = threading.Lock()
         self._test = "<session>"
-        self._tallies: dict[tuple[str, str], _Tally] = {}
+        self._tallies: dict[tuple[str, str], Tally] = {}
         self._harness: list[tuple[str, str]] = []
         # Told of each judgement as it happens: (kind, case id or API, ok, text), kind being
         # "judge", "observe" or "harness" (the Allure plugin ties them to exchanges).
@@ -66,8 +58,8 @@ class Recorder:
     def skip(self, case_id: str, reason: str) -> None:
         with self._lock:
             tally = self._tally(case_id)
-            if reason not in tally.skipped and len(tally.skipped) < 5:
-                tally.skipped.append(reason)
+            if reason not in tally.skips and len(tally.skips) < 5:
+                tally.skips.append(reason)
 
     def harness(self, api: str, details: str) -> None:
         """The suite could not judge: a problem of the harness, never of the vendor."""
@@ -101,7 +93,7 @@ class Recorder:
                     "test": self._test,
                     "passed": tally.passed,
                     "failed": tally.failed,
-                    "skipped": tally.skipped,
+                    "skipped": tally.skips,
                     "failure": tally.failure,
                 }
                 for (api, case_id), tally in self._tallies.items()
@@ -129,6 +121,6 @@ class Recorder:
     def _level(self, case_id: str) -> str:
         return self.catalogues[self._api_of(case_id)][case_id].level
 
-    def _tally(self, case_id: str) -> _Tally:
+    def _tally(self, case_id: str) -> Tally:
         key = (self._api_of(case_id), case_id)
-        return self._tallies.setdefault(key, _Tally())
+        return self._tallies.setdefault(key, Tally())
