@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cassette-dir", type=Path, default=Path("cassettes"), metavar="DIR")
     run.add_argument("--allow-attacks", action="store_true",
                      help="also send hostile payloads (XML entity attacks) to targets not on loopback")
+    _add_baseline_options(run)
 
     serve = commands.add_parser("serve", help="run the reference servers until interrupted")
     serve.add_argument("--host", default="127.0.0.1")
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     selftest.add_argument("--jobs", type=_positive, default=2, metavar="N", help="runs at a time (default 2)")
     selftest.add_argument("--cassette-dir", type=Path, default=Path("cassettes"), metavar="DIR",
                           help="recorded cassettes to mutate responses of (default cassettes/)")
+    _add_baseline_command(commands)
     return parser
 
 
@@ -117,6 +119,8 @@ def _run(args: argparse.Namespace) -> int:
         mode="record" if args.record else "replay" if args.replay else "live",
         cassette_dir=args.cassette_dir,
         allow_attacks=args.allow_attacks,
+        baseline=args.baseline,
+        cases=args.case,
     )
     result = run(options)
     from msgconform.report import summary_lines
@@ -182,4 +186,52 @@ def _selftest(args: argparse.Namespace) -> int:
     return selftest.main(args.api, args.fault, jobs=args.jobs, cassette_dir=None if args.fault else args.cassette_dir)
 
 
-_COMMANDS = {"run": _run, "serve": _serve, "report": _report, "selftest": _selftest}
+# --- baselines and case selection (contracts.md section 5) -------------------------------------
+
+
+def _add_baseline_options(run: argparse.ArgumentParser) -> None:
+    run.add_argument("--baseline", type=Path, metavar="FILE",
+                     help="known deviations (TOML) that do not fail the gate; see `msgconform baseline`")
+    run.add_argument("--case", action="append", default=[], metavar="PATTERN",
+                     help="judge only the cases matching this id or glob (repeatable); the others skip")
+
+
+def _iso_date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2027-03-31") from None
+
+
+def _add_baseline_command(commands) -> None:
+    command = commands.add_parser("baseline", help="write or ratchet a baseline from the last run's conformance.json")
+    command.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR")
+    command.add_argument("--update", type=Path, metavar="FILE",
+                         help="keep this baseline's entries that still cover a failure or were not judged; drop stale ones")
+    command.add_argument("--out", type=Path, metavar="FILE", help="write here (default stdout); never overwrites another file")
+    command.add_argument("--reason", metavar="TEXT", help="the reason of every new entry")
+    command.add_argument("--expires", type=_iso_date, metavar="DATE", help="the expiry of every new entry (YYYY-MM-DD)")
+
+
+def _baseline(args: argparse.Namespace) -> int:
+    from msgconform import baseline
+    from msgconform.report._model import write_atomically
+
+    out, update = args.out, args.update
+    if out is not None and out.exists() and (update is None or out.resolve() != update.resolve()):
+        raise UsageError(f"baseline: --out {out}: the file exists; msgconform never overwrites it "
+                         f"(give another name, or --update {out} to ratchet it)")
+    text = baseline.write_baseline(baseline.read_report(args.report_dir), update=update,
+                                   reason=args.reason, expires=args.expires)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_atomically(out, text)
+        print(f"msgconform: baseline written to {out} ({len(baseline.parse(text, str(out)).entries)} entries)",
+              file=sys.stderr)
+    return 0
+
+
+_COMMANDS = {"run": _run, "serve": _serve, "report": _report, "selftest": _selftest, "baseline": _baseline}

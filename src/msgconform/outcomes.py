@@ -16,15 +16,27 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
 from msgconform.catalogue import Case, Catalogue
 
-Outcome = Literal["pass", "fail", "non-strict", "skip", "error"]
+Outcome = Literal["pass", "fail", "non-strict", "skip", "error", "waived"]
 Verdict = Literal["conformant", "nonconformant", "error", "skipped"]
 OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "non-strict", "skip", "error")
 NOT_JUDGED = "not judged: no exchange of this run met the case's conditions"
+WAIVED: Outcome = "waived"  # only with --baseline (contracts.md section 5; see msgconform.baseline)
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """Why a failure does not count: the baseline entry that covers it, and what it replaced."""
+
+    reason: str
+    expires: date | None
+    ticket: str | None
+    observed: Outcome  # fail or non-strict
 
 
 @dataclass
@@ -33,6 +45,7 @@ class CaseOutcome:
     outcome: Outcome
     checked: int
     details: str = ""
+    waived: Waiver | None = None  # set exactly when outcome is "waived"
 
 
 @dataclass
@@ -46,7 +59,7 @@ class ApiResult:
     def counts(self) -> dict[str, int]:
         counts = {outcome: 0 for outcome in OUTCOMES}
         for item in self.cases:
-            counts[item.outcome] += 1
+            counts[item.outcome] = counts.get(item.outcome, 0) + 1  # "waived" only when some case is
         return counts
 
     def verdict(self, strict: bool) -> Verdict:

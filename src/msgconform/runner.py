@@ -22,6 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from msgconform import _resources, cassettes, catalogue, outcomes, preflight
+from msgconform import baseline as baselines
+from msgconform import selection as selections
 from msgconform.errors import UsageError
 from msgconform.report import (
     RunReport,
@@ -50,6 +52,8 @@ class RunOptions:
     seed: int = DEFAULT_SEED
     faults: list[str] = field(default_factory=list)  # embedded servers only (self-test)
     exchanges: Path | None = None  # log every request sent (tests)
+    baseline: Path | None = None  # --baseline FILE (contracts.md section 5)
+    cases: list[str] = field(default_factory=list)  # --case PATTERN...
 
 
 @dataclass
@@ -68,6 +72,9 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
     """Run the suite and write the reports; raises UsageError/PreflightError for status 2."""
     started = datetime.now(timezone.utc)
     recording = None
+    # Refused before anything is started or written (a bad baseline loses nothing of the last run).
+    known = baselines.load(options.baseline) if options.baseline is not None else None
+    chosen = selections.resolve(options.cases, options.mode) if options.cases else None
     with contextlib.ExitStack() as stack:
         if options.mode == "replay":
             if options.targets is not None or options.faults:
@@ -89,8 +96,11 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
             servers = stack.enter_context(running_servers(apis, options.faults))
             targets = parse_targets(servers.targets_toml(), source="<embedded>")
             print(f"msgconform: testing the embedded reference servers ({', '.join(apis)})", file=log)
+        if chosen is not None:
+            chosen = selections.resolve(options.cases, options.mode, apis=list(targets))
+        judged = [api for api in targets if chosen is None or chosen.of(api)]  # an API with no case selected: not tested
         if options.mode != "replay":
-            for api in targets:
+            for api in judged:
                 preflight.check(targets[api])
             suite_cassettes = None
         results_dir = allure_results.fresh_results_dir(options.report_dir)  # a failed preflight keeps the last run's
@@ -103,8 +113,9 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
         # whether another API ran before it in the same process (replay of one API alone
         # must send what the recording of several sent).
         events = []
-        for api in targets:
-            events += _run_suite(targets.select([api]), options, workdir / api, log, suite_cassettes)
+        for api in judged:
+            events += _run_suite(targets.select([api]), options, workdir / api, log, suite_cassettes,
+                                 select=chosen.of(api) if chosen is not None else None)
         evidence = [r for path in sorted(workdir.glob("**/evidence.jsonl")) for r in allure_results.read_evidence(path)]
         if recording is not None:
             if any(event["kind"] == "harness" for event in events):
@@ -114,6 +125,14 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
                 cassettes.commit_folder(recording, options.cassette_dir)
                 print(f"msgconform: cassettes written to {options.cassette_dir}", file=log)
     finished = datetime.now(timezone.utc)
+    results = [outcomes.fold(catalogue.load(api), targets[api].base_url, events) for api in targets]
+    if chosen is not None:
+        results = [chosen.apply(result) for result in results]
+    block = None
+    if known is not None:
+        results, block = baselines.apply(known, results, started.date())
+        for line in block.lines():
+            print(f"msgconform: {line}", file=log)
     report = RunReport(
         mode=options.mode,
         strict=options.strict,
@@ -121,7 +140,8 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
         max_examples=options.max_examples,
         started=started,
         finished=finished,
-        apis=[outcomes.fold(catalogue.load(api), targets[api].base_url, events) for api in targets],
+        apis=results,
+        baseline=block,
     )
     options.report_dir.mkdir(parents=True, exist_ok=True)
     if any(item.checked for result in report.apis for item in result.cases) or not _only_errors(report):
@@ -129,13 +149,20 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
     write_junit(report, options.report_dir)
     write_markdown(report, options.report_dir)
     allure_results.write_allure_results(report, results_dir, evidence)
-    return RunResult(report, exit_status(report))
+    status = exit_status(report)
+    if report.baseline is not None and report.baseline.stale and report.strict:
+        print(f"msgconform: --strict: {len(report.baseline.stale)} stale baseline entr"
+              f"{'y' if len(report.baseline.stale) == 1 else 'ies'} in {report.baseline.file} fail the run "
+              f"(the vendor mended them; ratchet it: msgconform baseline --update FILE --out FILE)", file=log)
+    return RunResult(report, status)
 
 
 def exit_status(report: RunReport) -> int:
     verdicts = [result.verdict(report.strict) for result in report.apis]
     if "nonconformant" in verdicts:
         return 1
+    if report.baseline is not None and report.baseline.stale and report.strict:
+        return 1  # contracts.md section 5: like pytest's strict xfail; verdicts stay as they are
     if "error" in verdicts or not verdicts:
         return 2
     return 0
@@ -158,7 +185,8 @@ def _cache_dir() -> Path:
     return Path(base) / "msgconform"
 
 
-def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, cassette_dir: Path | None) -> list[dict]:
+def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, cassette_dir: Path | None,
+               select: frozenset[str] | None = None) -> list[dict]:
     workdir.mkdir(parents=True, exist_ok=True)
     targets_file = workdir / "targets.toml"
     fd = os.open(targets_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -194,6 +222,8 @@ def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, casset
             command += ["--record-mode", "none", "--block-network"]
     if options.exchanges is not None:
         command += ["--msgconform-exchanges", str(options.exchanges)]
+    if select is not None:  # --case: only the tests that can judge these (msgconform.selection)
+        command += ["-p", "msgconform.plugin.selecting", "--msgconform-select", ",".join(sorted(select))]
     command += [str(suites / api) for api in targets]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"

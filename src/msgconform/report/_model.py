@@ -7,6 +7,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from msgconform.outcomes import ApiResult
 
@@ -20,12 +21,15 @@ class RunReport:
     started: datetime
     finished: datetime
     apis: list[ApiResult] = field(default_factory=list)
+    baseline: Any = None  # a msgconform.baseline.BaselineReport when run with --baseline
 
     def totals(self) -> dict[str, int]:
         totals = {"pass": 0, "fail": 0, "non-strict": 0, "skip": 0, "error": 0}
+        if self.baseline is not None:
+            totals["waived"] = 0  # present with --baseline only (contracts.md section 5)
         for api in self.apis:
             for outcome, count in api.counts().items():
-                totals[outcome] += count
+                totals[outcome] = totals.get(outcome, 0) + count
         return totals
 
 

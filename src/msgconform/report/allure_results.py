@@ -38,7 +38,8 @@ from msgconform.traceability import case_labels, seed_document, source_links
 RESULTS_DIR = "allure-results"
 HISTORY_DIR = "history"  # inside RESULTS_DIR, kept across runs (Allure reads only the files at the top)
 MATRIX_NAME = "Conformance matrix (counts catalogued cases)"
-_STATUS = {"pass": "passed", "fail": "failed", "non-strict": "failed", "skip": "skipped", "error": "broken"}
+_STATUS = {"pass": "passed", "fail": "failed", "non-strict": "failed", "skip": "skipped", "error": "broken",
+           "waived": "skipped"}  # waived: its own category (allurerc.mjs), by the message "waived: ..."
 
 
 def fresh_results_dir(report_dir: Path) -> Path:
@@ -113,7 +114,10 @@ def _case_result(writer: _Writer, api: str, item: CaseOutcome, evidence: list[di
         "start": start,
         "stop": stop,
     }
-    if item.outcome != "pass" or item.details:
+    if item.waived is not None:
+        result["statusDetails"] = {"message": f"waived: {item.waived.reason}",
+                                   "trace": f"{case.level} {item.waived.observed}: {item.details}"}
+    elif item.outcome != "pass" or item.details:
         result["statusDetails"] = {"message": f"{case.level} {outcome}: {item.details}" if item.details
                                    else f"{case.level} {outcome}"}
     return result
@@ -126,6 +130,10 @@ def _description(item: CaseOutcome, outcome: str) -> str:
         lines += [f"> {case.quote}", ""]
     lines += [f"**{case.level}** — {case.expect}", "", f"Source: {case.source}", "",
               f"Outcome: **{outcome}**, judged {item.checked} time(s) in this run."]
+    if item.waived is not None:
+        waiver = item.waived
+        lines += ["", f"Waived by the baseline: {waiver.reason}",
+                  f"(observed: {waiver.observed}; expires: {waiver.expires or 'never'}; ticket: {waiver.ticket or 'none'})"]
     if item.details:
         lines += ["", f"Details: {item.details}"]
     return "\n".join(lines)

@@ -17,6 +17,11 @@ export default {
   // src/msgconform/traceability.py (`level`); messages from the harness and preflight.
   categories: [
     {
+      // --baseline: a known deviation a baseline entry accepts (the message is "waived: REASON")
+      name: "Waived by the baseline (known deviation)",
+      matchers: { statuses: ["skipped"], message: /^waived: / },
+    },
+    {
       name: "Nonconformance (MUST)",
       matchers: { statuses: ["failed"], labels: { level: "MUST" } },
     },

@@ -22,21 +22,9 @@ def to_document(report: RunReport) -> dict:
         apis[result.api] = {
             "target": result.target,
             "verdict": result.verdict(report.strict),
-            "cases": [
-                {
-                    "id": item.case.id,
-                    "level": item.case.level,
-                    "outcome": item.outcome,
-                    "title": item.case.title,
-                    "source": item.case.source,
-                    "quote": item.case.quote,
-                    "checked": item.checked,
-                    "details": item.details,
-                }
-                for item in result.cases
-            ],
+            "cases": [_case(item) for item in result.cases],
         }
-    return {
+    document = {
         "format": 1,
         "tool": "msgconform",
         "version": __version__,
@@ -49,6 +37,27 @@ def to_document(report: RunReport) -> dict:
         "apis": apis,
         "totals": report.totals(),
     }
+    if report.baseline is not None:  # only with --baseline (contracts.md section 5)
+        document["baseline"] = report.baseline.to_json()
+    return document
+
+
+def _case(item) -> dict:
+    case = {
+        "id": item.case.id,
+        "level": item.case.level,
+        "outcome": item.outcome,
+        "title": item.case.title,
+        "source": item.case.source,
+        "quote": item.case.quote,
+        "checked": item.checked,
+        "details": item.details,
+    }
+    if item.waived is not None:
+        w = item.waived
+        case["waived"] = {"reason": w.reason, "expires": w.expires.isoformat() if w.expires else None,
+                          "ticket": w.ticket, "observed": w.observed}
+    return case
 
 
 def write_conformance_json(report: RunReport, report_dir: Path) -> Path:

@@ -23,7 +23,7 @@ def write_junit(report: RunReport, report_dir: Path) -> Path:
             tests=str(len(result.cases)),
             failures=str(counts["fail"] + strict_failures),
             errors=str(counts["error"]),
-            skipped=str(counts["skip"]),
+            skipped=str(counts["skip"] + counts.get("waived", 0)),
         )
         ET.SubElement(ET.SubElement(suite, "properties"), "property", name="target", value=result.target)
         for item in result.cases:
@@ -35,6 +35,10 @@ def write_junit(report: RunReport, report_dir: Path) -> Path:
                 ET.SubElement(case, "error", message=item.details).text = item.details
             elif item.outcome == "skip":
                 ET.SubElement(case, "skipped", message=item.details)
+            elif item.outcome == "waived" and item.waived is not None:  # contracts.md section 5
+                ET.SubElement(case, "skipped", message=f"waived: {item.waived.reason}")
+                ET.SubElement(case, "system-out").text = (
+                    f"{item.waived.observed} ({item.case.level}) finding, waived by the baseline: {item.details}")
             elif item.outcome == "non-strict":
                 if report.strict:
                     ET.SubElement(case, "failure", type="non-strict", message=summary).text = _body(item)
