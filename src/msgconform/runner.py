@@ -60,6 +60,7 @@ class RunOptions:
 class RunResult:
     report: RunReport
     exit_status: int
+    events: list[dict] = field(default_factory=list)  # what the suites recorded (tests look at them)
 
 
 def embedded_apis() -> list[str]:
@@ -154,7 +155,7 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
         print(f"msgconform: --strict: {len(report.baseline.stale)} stale baseline entr"
               f"{'y' if len(report.baseline.stale) == 1 else 'ies'} in {report.baseline.file} fail the run "
               f"(the vendor mended them; ratchet it: msgconform baseline --update FILE --out FILE)", file=log)
-    return RunResult(report, status)
+    return RunResult(report, status, events)
 
 
 def exit_status(report: RunReport) -> int:

@@ -110,6 +110,7 @@ class SuiteMap:
     shared: frozenset[str]  # named outside the test modules: judged on every exchange
     by_test: dict[tuple[str, str], frozenset[str]]  # (module file name, function name) -> cases
     by_module: dict[str, frozenset[str]]  # every case a test module names (for tests not found)
+    tests: tuple[tuple[str, str], ...] = ()  # the module-level test functions, in pytest's default order
 
     @classmethod
     def read(cls, suite_dir: Path) -> SuiteMap:
@@ -127,6 +128,7 @@ def _read_suite(suite_dir: Path) -> SuiteMap:
     shared: set[str] = set()
     by_test: dict[tuple[str, str], frozenset[str]] = {}
     by_module: dict[str, frozenset[str]] = {}
+    tests: list[tuple[str, str]] = []
     for path in sorted(suite_dir.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         if not path.name.startswith("test_"):
@@ -136,7 +138,9 @@ def _read_suite(suite_dir: Path) -> SuiteMap:
         for name, cases in _cases_per_function(tree).items():
             if name.startswith("test"):
                 by_test[(path.name, name)] = frozenset(cases)
-    return SuiteMap(api=suite_dir.name, shared=frozenset(shared), by_test=by_test, by_module=by_module)
+                tests.append((path.name, name))
+    return SuiteMap(api=suite_dir.name, shared=frozenset(shared), by_test=by_test, by_module=by_module,
+                    tests=tuple(tests))
 
 
 def _case_ids(node: ast.AST) -> set[str]:

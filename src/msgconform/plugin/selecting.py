@@ -46,6 +46,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         for index, kept in zip(indexes, tests_to_run(tests, suite, selected, mode)):
             keep[index] = kept
     deselected = [item for item, kept in zip(items, keep) if not kept]
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        names = sorted({"::".join(item.nodeid.split("::")[:2]).split("[")[0] for item, k in zip(items, keep) if k})
+        reporter.write_line(f"msgconform: --case: {len(items) - len(deselected)} of {len(items)} tests can judge "
+                            f"the selected cases: {', '.join(names) or 'none'}")
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item, kept in zip(items, keep) if kept]
