@@ -275,7 +275,8 @@ def test_the_matrix_marks_waived_cases_with_the_reason_and_lists_stale_and_expir
     assert "| waived |" in text.splitlines()[4]
     section = text.split("## itslearning")[1]
     assert "Stale (every case it covers passed" in section and "entry 2: `ITS-XML-*`: XML was broken" in section
-    assert "Not judged" not in section  # entry 3 is HighQ's
+    assert "Not judged" not in section  # entry 3 is HighQ's, which was not run: listed at the top
+    assert "- entry 3: highq `HQ-CONV-001`: HighQ was not tested" in text.split("## itslearning")[0]
 
 
 def test_the_matrix_without_a_baseline_has_no_waived_column():

@@ -36,6 +36,11 @@ def render_markdown(report: RunReport) -> str:
     if waivers:
         lines += ["", f"Baseline `{_cell(report.baseline.file)}`: {report.baseline.entries} entries; "
                       "a waived case failed, and a baseline entry accepts it (it does not change the verdict)."]
+        tested = {result.api for result in report.apis}
+        elsewhere = [e for e in report.baseline.not_judged if e.api not in tested]
+        if elsewhere:
+            lines += ["", "Not judged in this run (their API was not run; kept):", ""]
+            lines += [f"- entry {e.number}: {e.api} `{_cell(e.case)}`: {_cell(e.reason)}" for e in elsewhere]
     for result in report.apis:
         lines += ["", f"## {result.api} — {result.verdict(report.strict)}", "", f"Target: `{result.target}`", ""]
         lines.append("| case | level | outcome | checked | title | source and quote | details |")
