@@ -229,8 +229,8 @@ def _baseline(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         write_atomically(out, text)
-        print(f"msgconform: baseline written to {out} ({len(baseline.parse(text, str(out)).entries)} entries)",
-              file=sys.stderr)
+        count = len(baseline.parse(text, str(out)).entries)
+        print(f"msgconform: baseline written to {out} ({count} entr{'y' if count == 1 else 'ies'})", file=sys.stderr)
     return 0
 
 

@@ -102,7 +102,7 @@ def test_msgconform_baseline_writes_one_entry_per_failure_with_the_reason(story)
     red = _report(story.steps["red"][1])
     failing = [c["id"] for c in red["apis"]["itslearning"]["cases"] if c["outcome"] in ("fail", "non-strict")]
     assert failing == ["ITS-GET-004"]
-    assert "baseline written to" in done.stderr and "(1 entries)" in done.stderr
+    assert "baseline written to" in done.stderr and "(1 entry)" in done.stderr
     assert text.startswith("# msgconform baseline") and 'case = "ITS-GET-004"' in text
     assert f'reason = "{REASON}"' in text and "expires" not in text.split("\n[[known]]\n")[1]
 
