@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cassette-dir", type=Path, default=Path("cassettes"), metavar="DIR")
     run.add_argument("--allow-attacks", action="store_true",
                      help="also send hostile payloads (XML entity attacks) to targets not on loopback")
+    run.add_argument("--jobs", type=_positive, default=None, metavar="N",
+                     help="APIs tested at once (default: the number of cores); the reports are the same")
+    run.add_argument("--no-html", action="store_true", help="do not build the HTML report")
 
     serve = commands.add_parser("serve", help="run the reference servers until interrupted")
     serve.add_argument("--host", default="127.0.0.1")
@@ -106,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from msgconform.concurrency import default_jobs
     from msgconform.runner import RunOptions, run
 
     options = RunOptions(
@@ -117,6 +121,7 @@ def _run(args: argparse.Namespace) -> int:
         mode="record" if args.record else "replay" if args.replay else "live",
         cassette_dir=args.cassette_dir,
         allow_attacks=args.allow_attacks,
+        jobs=args.jobs or default_jobs(),
     )
     result = run(options)
     from msgconform.report import summary_lines
@@ -127,7 +132,11 @@ def _run(args: argparse.Namespace) -> int:
             print(f"msgconform: {api.api}: {api.harness_errors[0]}{more}", file=sys.stderr)
     for line in summary_lines(result.report):
         print(line)
-    _html_after_run(args.report_dir)
+    if args.no_html:
+        print(f"msgconform: HTML report not built (--no-html); `msgconform report --report-dir {args.report_dir}` "
+              "builds it", file=sys.stderr)
+    else:
+        _html_after_run(args.report_dir)
     return result.exit_status
 
 

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from msgconform import _resources, cassettes, catalogue, outcomes, preflight
+from msgconform.concurrency import run_in_order
 from msgconform.errors import UsageError
 from msgconform.report import (
     RunReport,
@@ -50,6 +51,7 @@ class RunOptions:
     seed: int = DEFAULT_SEED
     faults: list[str] = field(default_factory=list)  # embedded servers only (self-test)
     exchanges: Path | None = None  # log every request sent (tests)
+    jobs: int = 1  # per-API suite processes at once (the CLI's --jobs defaults to the cores)
 
 
 @dataclass
@@ -102,9 +104,10 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
         # One pytest process per API: what one API's suite generates never depends on
         # whether another API ran before it in the same process (replay of one API alone
         # must send what the recording of several sent).
-        events = []
-        for api in targets:
-            events += _run_suite(targets.select([api]), options, workdir / api, log, suite_cassettes)
+        # Up to --jobs of them at once; events and logs come back in API order all the same.
+        suites = [lambda stream, api=api: _run_suite(targets.select([api]), options, workdir / api, stream,
+                                                     suite_cassettes) for api in targets]
+        events = [event for batch in run_in_order(suites, jobs=options.jobs, log=log) for event in batch]
         evidence = [r for path in sorted(workdir.glob("**/evidence.jsonl")) for r in allure_results.read_evidence(path)]
         if recording is not None:
             if any(event["kind"] == "harness" for event in events):
