@@ -1,7 +1,8 @@
 """`msgconform run`: from targets to verdicts.
 
     targets (file, or the embedded reference servers) -> preflight -> the suite, as
-    `python -m pytest` in a subprocess -> events -> outcomes -> report writers -> exit status
+    `python -m pytest` in a subprocess per API (up to --jobs at once, taken in API order)
+    -> events -> outcomes -> report writers -> exit status
 
 The suite runs in a subprocess with autoloading of pytest plugins off and its plugins
 named explicitly, in a scratch folder, with its own configuration (suites/pytest.ini):

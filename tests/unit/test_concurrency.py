@@ -49,6 +49,7 @@ def test_the_first_failure_reaches_the_caller_and_later_jobs_do_not_start():
 
     def later(log):
         started.append("later")
+        time.sleep(0.3)  # the caller has seen the failure (and cancelled the rest) long before this ends
         return "later"
 
     def slow(log):
