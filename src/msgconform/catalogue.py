@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-import yaml
-
-from msgconform import _resources
+from msgconform import _resources, _yaml
 
 Level = Literal["MUST", "SHOULD", "INFO"]
 LEVELS: tuple[Level, ...] = ("MUST", "SHOULD", "INFO")
@@ -60,7 +58,7 @@ class Catalogue:
 @cache
 def load(api: str) -> Catalogue:
     path = _resources.cases_path(api)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = _yaml.safe_load(path.read_text(encoding="utf-8"))
     cases = []
     seen: set[str] = set()
     for entry in raw["cases"]:

@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--allow-attacks", action="store_true",
                      help="also send hostile payloads (XML entity attacks) to targets not on loopback")
     _add_baseline_options(run)
+    run.add_argument("--jobs", type=_positive, default=None, metavar="N",
+                     help="APIs tested at once (default: the number of cores); the reports are the same")
+    run.add_argument("--no-html", action="store_true", help="do not build the HTML report")
 
     serve = commands.add_parser("serve", help="run the reference servers until interrupted")
     serve.add_argument("--host", default="127.0.0.1")
@@ -108,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from msgconform.concurrency import default_jobs
     from msgconform.runner import RunOptions, run
 
     options = RunOptions(
@@ -121,6 +125,7 @@ def _run(args: argparse.Namespace) -> int:
         allow_attacks=args.allow_attacks,
         baseline=args.baseline,
         cases=args.case,
+        jobs=args.jobs or default_jobs(),
     )
     result = run(options)
     from msgconform.report import summary_lines
@@ -131,7 +136,11 @@ def _run(args: argparse.Namespace) -> int:
             print(f"msgconform: {api.api}: {api.harness_errors[0]}{more}", file=sys.stderr)
     for line in summary_lines(result.report):
         print(line)
-    _html_after_run(args.report_dir)
+    if args.no_html:
+        print(f"msgconform: HTML report not built (--no-html); `msgconform report --report-dir {args.report_dir}` "
+              "builds it", file=sys.stderr)
+    else:
+        _html_after_run(args.report_dir)
     return result.exit_status
 
 

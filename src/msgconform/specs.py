@@ -20,9 +20,8 @@ from typing import Any
 import jsonschema
 import referencing
 import referencing.jsonschema
-import yaml
 
-from msgconform import _resources
+from msgconform import _resources, _yaml
 
 __all__ = ["load", "resolve", "operation", "validator"]
 
@@ -35,7 +34,7 @@ def _parsed(api: str) -> dict[str, Any]:
     path = _resources.spec_path(api)
     if not path.is_file():
         raise LookupError(f"no OpenAPI spec for API {api!r} (looked for {path})")
-    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    spec = _yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(spec, dict) or not str(spec.get("openapi", "")).startswith("3.1"):
         raise ValueError(f"{path.name}: not an OpenAPI 3.1 document")
     try:

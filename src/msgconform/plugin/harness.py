@@ -227,9 +227,9 @@ class ApiHarness:
 
     @cached_property
     def raw_spec(self) -> dict:
-        import yaml
+        from msgconform import _yaml
 
-        return yaml.safe_load(_resources.spec_path(self.api).read_text(encoding="utf-8"))
+        return _yaml.safe_load(_resources.spec_path(self.api).read_text(encoding="utf-8"))
 
     @cached_property
     def declared_methods(self) -> set[str]:

@@ -8,6 +8,15 @@ the same redaction runs on live requests before matching, so replay still matche
 
 Requests must happen while a test's cassette is open: fixtures that talk to the target do
 it inside function-scoped fixtures or tests, never while a session fixture is set up.
+
+Finding a request in a cassette: vcrpy compares it with every recorded interaction, several
+times per request (`can_play_response_for`, `__contains__`, `play_response`), which made
+replay quadratic in a cassette's size: a quarter of the itslearning replay went there (the
+fuzz cassette holds about 450 interactions). Because our one matcher is equality of a key
+(`_key`), the cassette's interactions are indexed by that key instead (`_indexed_responses`,
+installed over `Cassette._responses` for cassettes that match on it alone): the same
+interactions, in the same order, found by one dictionary look-up.
+tests/unit/test_recording_index.py proves the answers are vcrpy's own.
 """
 
 from __future__ import annotations
@@ -98,8 +107,50 @@ def _header(request, name: str) -> str | None:
     return None
 
 
+def _indexed_responses(cassette, request):
+    """`Cassette._responses` for a cassette matching on `_matcher` alone: (index, response)
+    of every recorded interaction the request matches, in recorded order."""
+    if tuple(cassette._match_on) != (_matcher,):
+        yield from _VCR_RESPONSES(cassette, request)
+        return
+    request = cassette._before_record_request(request)
+    if not request:  # a request the configuration ignores matches nothing
+        return
+    data = cassette.data
+    for index in _index(cassette).get(_key(request), ()):
+        yield index, data[index][1]
+
+
+def _index(cassette) -> dict[tuple, list[int]]:
+    """Key -> positions in `cassette.data`, kept up to date as interactions are appended."""
+    data = cassette.data
+    state = cassette.__dict__.get("_msgconform_index")
+    if state is None or state[0] > len(data) or (state[0] and data[state[0] - 1][0] is not state[2]):
+        state = [0, {}, None]  # first use, or the interactions were replaced: start again
+        cassette.__dict__["_msgconform_index"] = state
+    for position in range(state[0], len(data)):
+        state[1].setdefault(_key(data[position][0]), []).append(position)
+    if data:
+        state[0], state[2] = len(data), data[-1][0]
+    return state[1]
+
+
+_VCR_RESPONSES = None
+
+
+def install_index() -> None:
+    """Put `_indexed_responses` in place of vcrpy's linear scan (once per process)."""
+    global _VCR_RESPONSES
+    from vcr.cassette import Cassette
+
+    if _VCR_RESPONSES is None:
+        _VCR_RESPONSES = Cassette._responses
+        Cassette._responses = _indexed_responses
+
+
 def pytest_recording_configure(config: pytest.Config, vcr) -> None:
     vcr.register_matcher("msgconform", _matcher)
+    install_index()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -17,7 +17,9 @@ Without Node.js or without the package, `missing()` says in one line what to ins
 report` exits with status 2.
 
 The configuration (`allurerc.mjs`, next to this module) sets the categories and groups
-results by API (epic) and operation (feature). The history lives with the results, in
+results by API (epic) and operation (feature). One `allure generate` writes both outputs,
+through two instances of the awesome plugin (two runs, one per output, took twice as long:
+each read every result and started Node.js again). The history lives with the results, in
 `<report-dir>/allure-results/history/` (which a new run does not empty), so that trends
 show across runs; a rebuild of the same results (`msgconform report` after
 `msgconform run`) does not add the run twice.
@@ -42,6 +44,7 @@ _HISTORY_MARK = f"{RESULTS_DIR}/{HISTORY_DIR}/last-run"  # fingerprint of the re
 _ROOT = Path(__file__).resolve().parents[3]  # the checkout, when msgconform runs from one
 _CHECKOUT = _ROOT if (_ROOT / "package.json").is_file() and (_ROOT / "src" / "msgconform").is_dir() else None
 GENERATE_TIMEOUT = 300.0
+_FOLDER_PLUGIN, _SINGLE_PLUGIN = "awesome", "single"  # the plugins' ids in allurerc.mjs
 
 
 class HtmlReportError(UsageError):
@@ -85,23 +88,26 @@ def build_html(report_dir: Path) -> tuple[Path, Path]:
     mark.parent.mkdir(parents=True, exist_ok=True)
     new_run = not mark.is_file() or mark.read_text(encoding="utf-8").strip() != fingerprint
     with tempfile.TemporaryDirectory(prefix=".html-", dir=report_dir) as scratch:
-        # The single file first and without touching the history, then the folder, which
-        # adds this run to it: both show the same trend.
-        _generate(results, Path(scratch) / "single", report_dir, single_file=True, append_history=False)
-        os.replace(Path(scratch) / "single" / "index.html", report_dir / "report.html")
-        _generate(results, Path(scratch) / "html", report_dir, single_file=False, append_history=new_run)
+        # One generation, two outputs (allurerc.mjs): OUT/awesome/ is the folder and
+        # OUT/single/index.html the single file; both show the same trend.
+        output = Path(scratch) / "out"
+        _generate(results, output, report_dir, append_history=new_run)
+        folder = output / _FOLDER_PLUGIN
+        for entry in output.iterdir():  # what Allure keeps beside the plugins (test-results.json)
+            if entry.is_file() and entry.name != "index.html" and not (folder / entry.name).exists():
+                os.replace(entry, folder / entry.name)
+        os.replace(output / _SINGLE_PLUGIN / "index.html", report_dir / "report.html")
         shutil.rmtree(report_dir / "html", ignore_errors=True)
-        os.replace(Path(scratch) / "html", report_dir / "html")
+        os.replace(folder, report_dir / "html")
     mark.write_text(fingerprint + "\n", encoding="utf-8")
     return report_dir / "html", report_dir / "report.html"
 
 
-def _generate(results: Path, output: Path, report_dir: Path, *, single_file: bool, append_history: bool) -> None:
+def _generate(results: Path, output: Path, report_dir: Path, *, append_history: bool) -> None:
     env = dict(os.environ)
     env.update({
         "MSGCONFORM_ALLURE_HISTORY": str((report_dir / HISTORY).resolve()),
         "MSGCONFORM_ALLURE_APPEND_HISTORY": "true" if append_history else "false",
-        "MSGCONFORM_ALLURE_SINGLE_FILE": "true" if single_file else "false",
         "NO_COLOR": "1",
     })
     command = [shutil.which("node") or "node", str(allure_binary()), "generate", "-c", str(CONFIG),
@@ -111,7 +117,8 @@ def _generate(results: Path, output: Path, report_dir: Path, *, single_file: boo
                               text=True, timeout=GENERATE_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise HtmlReportError(f"HTML report not built: allure generate took longer than {GENERATE_TIMEOUT:g} s") from None
-    if done.returncode != 0 or not (output / "index.html").is_file():
+    expected = (output / _FOLDER_PLUGIN / "index.html", output / _SINGLE_PLUGIN / "index.html")
+    if done.returncode != 0 or not all(path.is_file() for path in expected):
         lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
         last = lines[-1].strip() if lines else "no output"
         raise HtmlReportError(f"HTML report not built: allure generate ended with status {done.returncode}: {last}")

@@ -23,7 +23,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from msgconform import _resources
+from msgconform import _resources, _yaml
 
 __all__ = [
     "Entry",
@@ -92,7 +92,7 @@ def registry() -> tuple[Entry, ...]:
     """Every entry of faults.yaml, validated, in file order."""
     path = _resources.package_file("servers/faults.yaml")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = _yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise FaultRegistryError(f"cannot read {path}: {exc}") from None
     if not isinstance(raw, list):
