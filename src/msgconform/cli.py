@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from msgconform import __version__
 from msgconform.errors import MsgconformError, UsageError
+from msgconform.lifecycle import Interrupted
 
 APIS = ("itslearning", "completeempire", "highq", "superoffice")
 
@@ -103,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("msgconform: interrupted", file=sys.stderr)
         return 130
+    except Interrupted as exc:  # SIGINT or SIGTERM before the run judged anything
+        print(f"msgconform: interrupted by {exc} before anything was judged; no report written", file=sys.stderr)
+        return 2
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -127,7 +131,10 @@ def _run(args: argparse.Namespace) -> int:
             print(f"msgconform: {api.api}: {api.harness_errors[0]}{more}", file=sys.stderr)
     for line in summary_lines(result.report):
         print(line)
-    _html_after_run(args.report_dir)
+    if result.report.interrupted:
+        print("msgconform: the run was interrupted; no HTML report built (msgconform report builds it)", file=sys.stderr)
+    else:
+        _html_after_run(args.report_dir)
     return result.exit_status
 
 

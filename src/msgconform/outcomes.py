@@ -5,6 +5,11 @@ The suite (in a pytest subprocess) writes *events*, one JSON object per line:
     {"kind": "judgement", "api": "itslearning", "case": "ITS-SEND-001", "test": "...",
      "passed": 12, "failed": 1, "skipped": ["reason", ...], "failure": "first failure"}
     {"kind": "harness", "api": "itslearning", "test": "...", "details": "what broke"}
+    {"kind": "stopped", "api": "itslearning", "test": "...", "details": "why the API's run stopped"}
+
+A `stopped` event (max_duration, the circuit breaker, an interrupted run, a suite process
+that died) makes every case not judged yet `error` with that reason, which also comes
+first among the API's harness errors (the one line the command prints).
 
 This module folds them into `CaseOutcome`s with the rules of contracts.md section 3:
 a case that judged nothing is never `pass`; a failing SHOULD case is `non-strict`; INFO
@@ -87,8 +92,12 @@ def fold(catalogue: Catalogue, target: str, events: Iterable[dict]) -> ApiResult
     """One outcome per catalogued case, from the events of one API."""
     tallies: dict[str, Tally] = {case.id: Tally() for case in catalogue.cases}
     harness: list[str] = []
+    stopped: list[str] = []
     for event in events:
         if event.get("api") != catalogue.api:
+            continue
+        if event["kind"] == "stopped":
+            stopped.append(event["details"])
             continue
         if event["kind"] == "harness":
             harness.append(event["details"])
@@ -103,17 +112,20 @@ def fold(catalogue: Catalogue, target: str, events: Iterable[dict]) -> ApiResult
         if event.get("failure") and not tally.failure:
             tally.failure = event["failure"]
 
-    results = [_outcome(case, tallies[case.id], harness) for case in catalogue.cases]
-    return ApiResult(api=catalogue.api, target=target, cases=results, harness_errors=harness)
+    stopped = list(dict.fromkeys(stopped))
+    results = [_outcome(case, tallies[case.id], harness, stopped[:1]) for case in catalogue.cases]
+    return ApiResult(api=catalogue.api, target=target, cases=results, harness_errors=stopped + harness)
 
 
-def _outcome(case: Case, tally: Tally, harness: list[str]) -> CaseOutcome:
+def _outcome(case: Case, tally: Tally, harness: list[str], stopped: list[str] = ()) -> CaseOutcome:
     checked = tally.passed + tally.failed
     if tally.failed and case.level != "INFO":
         outcome: Outcome = "fail" if case.level == "MUST" else "non-strict"
         return CaseOutcome(case, outcome, checked, tally.failure)
     if checked:
         return CaseOutcome(case, "pass", checked, tally.failure if case.level == "INFO" else "")
+    if stopped:
+        return CaseOutcome(case, "error", 0, f"not judged: {stopped[0]}")
     if harness:
         return CaseOutcome(case, "error", 0, f"not judged: the suite failed ({harness[0]})")
     if tally.skips:

@@ -3,6 +3,12 @@
     targets (file, or the embedded reference servers) -> preflight -> the suite, as
     `python -m pytest` in a subprocess -> events -> outcomes -> report writers -> exit status
 
+Every process a run starts is registered with its `lifecycle.Lifecycle`: SIGINT or
+SIGTERM stops them all within seconds, and the reports are still written for what was
+judged, marked as interrupted (exit status 2). A suite process killed by a signal, or
+one that outlives its API's `max_duration`, is named in one line; the three reports
+(conformance.json, junit.xml, conformance.md) are always written together.
+
 The suite runs in a subprocess with autoloading of pytest plugins off and its plugins
 named explicitly, in a scratch folder, with its own configuration (suites/pytest.ini):
 a user's pytest setup never leaks in, and no global state survives between runs. The
@@ -21,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from msgconform import _resources, cassettes, catalogue, outcomes, preflight
+from msgconform import _resources, cassettes, catalogue, lifecycle, outcomes, preflight
 from msgconform.errors import UsageError
 from msgconform.report import (
     RunReport,
@@ -35,6 +41,9 @@ from msgconform.targets import SUPPORTED_APIS, Targets, load_targets, parse_targ
 DEFAULT_SEED = 20261122
 DEFAULT_MAX_EXAMPLES = 25
 SUITE_PLUGINS = ("_hypothesis_pytestplugin", "schemathesis.pytest.plugin", "msgconform.plugin")
+# A suite past its API's max_duration stops by itself (its guard refuses every request);
+# this much later the runner stops it (a suite stuck outside any request).
+MAX_DURATION_GRACE = 30.0
 
 
 @dataclass
@@ -68,7 +77,9 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
     """Run the suite and write the reports; raises UsageError/PreflightError for status 2."""
     started = datetime.now(timezone.utc)
     recording = None
+    interrupted = False
     with contextlib.ExitStack() as stack:
+        life = stack.enter_context(lifecycle.Lifecycle())  # the last to exit: stops what is left
         if options.mode == "replay":
             if options.targets is not None or options.faults:
                 raise UsageError("--replay needs no --targets: the cassettes' manifest describes the run")
@@ -102,12 +113,23 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
         # One pytest process per API: what one API's suite generates never depends on
         # whether another API ran before it in the same process (replay of one API alone
         # must send what the recording of several sent).
-        events = []
-        for api in targets:
-            events += _run_suite(targets.select([api]), options, workdir / api, log, suite_cassettes)
+        events: list[dict] = []
+        done: list[str] = []
+        try:
+            for api in targets:
+                events += _run_suite(targets.select([api]), options, workdir / api, log, suite_cassettes, life)
+                done.append(api)
+        except lifecycle.Interrupted as exc:
+            interrupted = True
+            life.shield()
+            life.stop_all()  # every child, within seconds
+            print(f"msgconform: interrupted by {exc}; writing the reports for what was judged so far", file=log)
+            events += _interrupted_events([api for api in targets if api not in done], workdir, str(exc))
+        life.shield()  # from here on the reports must be written whole
+        interrupted = interrupted or life.interrupted
         evidence = [r for path in sorted(workdir.glob("**/evidence.jsonl")) for r in allure_results.read_evidence(path)]
         if recording is not None:
-            if any(event["kind"] == "harness" for event in events):
+            if interrupted or any(event["kind"] in ("harness", "stopped") for event in events):
                 print(f"msgconform: the recording did not finish cleanly; {options.cassette_dir} left as it was",
                       file=log)
             else:
@@ -122,27 +144,37 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
         started=started,
         finished=finished,
         apis=[outcomes.fold(catalogue.load(api), targets[api].base_url, events) for api in targets],
+        interrupted=interrupted,
     )
     options.report_dir.mkdir(parents=True, exist_ok=True)
-    if any(item.checked for result in report.apis for item in result.cases) or not _only_errors(report):
-        write_conformance_json(report, options.report_dir)
+    # The three reports always together, from the same RunReport (each written atomically).
+    write_conformance_json(report, options.report_dir)
     write_junit(report, options.report_dir)
     write_markdown(report, options.report_dir)
     allure_results.write_allure_results(report, results_dir, evidence)
     return RunResult(report, exit_status(report))
 
 
+def _interrupted_events(unfinished: list[str], workdir: Path, signal_name: str) -> list[dict]:
+    """What the unfinished APIs' suites had written when the run was interrupted, and a
+    `stopped` event for each: their cases not judged yet become `error`."""
+    events = []
+    for api in unfinished:
+        events += outcomes.read_events(workdir / api / "events.jsonl")
+        events.append({"kind": "stopped", "api": api, "test": "<run>",
+                       "details": f"the run was interrupted ({signal_name})"})
+    return events
+
+
 def exit_status(report: RunReport) -> int:
+    if report.interrupted:
+        return 2
     verdicts = [result.verdict(report.strict) for result in report.apis]
     if "nonconformant" in verdicts:
         return 1
     if "error" in verdicts or not verdicts:
         return 2
     return 0
-
-
-def _only_errors(report: RunReport) -> bool:
-    return all(item.outcome == "error" for result in report.apis for item in result.cases)
 
 
 def _embedded_selection(requested: list[str]) -> list[str]:
@@ -158,7 +190,8 @@ def _cache_dir() -> Path:
     return Path(base) / "msgconform"
 
 
-def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, cassette_dir: Path | None) -> list[dict]:
+def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, cassette_dir: Path | None,
+               life: lifecycle.Lifecycle | None = None) -> list[dict]:
     workdir.mkdir(parents=True, exist_ok=True)
     targets_file = workdir / "targets.toml"
     fd = os.open(targets_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -206,9 +239,35 @@ def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, casset
     env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(_cache_dir() / "hypothesis")
     print(f"msgconform: running the suite for {', '.join(targets)}", file=log)
     log.flush()
-    completed = subprocess.run(command, cwd=workdir, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    life = life or lifecycle.Lifecycle(signals=())
+    process = life.spawn(command, cwd=workdir, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    backstop = _backstop(targets, options)
+    returncode = life.wait(process, timeout=backstop)
+    stopped_by_us = None
+    if returncode is None:  # past max_duration and the grace: the suite did not stop by itself
+        life.stop(process)
+        returncode = process.returncode
+        stopped_by_us = f"stopped when max_duration was reached ({backstop:g} s with the grace; the suite did not stop by itself)"
     events = outcomes.read_events(events_file)
-    if completed.returncode not in (0, 1):
-        detail = f"the suite ended with pytest status {completed.returncode}"
-        events += [{"kind": "harness", "api": api, "test": "<session>", "details": detail} for api in targets]
+    stopped = {event["api"] for event in events if event["kind"] == "stopped"}
+    killed = lifecycle.describe_exit(returncode)
+    for api in targets:
+        if stopped_by_us is not None:
+            events.append({"kind": "stopped", "api": api, "test": "<session>", "details": stopped_by_us})
+        elif killed is not None:
+            events.append({"kind": "stopped", "api": api, "test": "<session>",
+                           "details": f"the suite process was {killed}"})
+        elif returncode not in (0, 1) and api not in stopped:
+            detail = f"the suite ended with pytest status {returncode}"
+            events.append({"kind": "harness", "api": api, "test": "<session>", "details": detail})
     return events
+
+
+def _backstop(targets: Targets, options: RunOptions) -> float | None:
+    """How long the runner lets a suite run before stopping it: max_duration and a grace."""
+    if options.mode == "replay":
+        return None
+    durations = [t.max_duration for t in targets.values() if t.max_duration is not None]
+    if not durations:
+        return None
+    return max(durations) + max(t.timeout for t in targets.values()) + MAX_DURATION_GRACE

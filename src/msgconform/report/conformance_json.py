@@ -36,7 +36,7 @@ def to_document(report: RunReport) -> dict:
                 for item in result.cases
             ],
         }
-    return {
+    document = {
         "format": 1,
         "tool": "msgconform",
         "version": __version__,
@@ -49,6 +49,9 @@ def to_document(report: RunReport) -> dict:
         "apis": apis,
         "totals": report.totals(),
     }
+    if report.interrupted:  # absent otherwise (contracts.md section 3)
+        document["interrupted"] = True
+    return document
 
 
 def write_conformance_json(report: RunReport, report_dir: Path) -> Path:

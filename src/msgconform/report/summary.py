@@ -11,6 +11,7 @@ def summary_lines(report: RunReport) -> list[str]:
         c = result.counts()
         lines.append(
             f"{result.api}: {result.verdict(report.strict)} ({c['pass']} pass, {c['fail']} fail, "
-            f"{c['non-strict']} non-strict, {c['skip']} skip, {c['error']} error)"
+            f"{c['non-strict']} non-strict, {c['skip']} skip, {c['error']} error"
+            f"{'; interrupted' if report.interrupted else ''})"
         )
     return lines
