@@ -82,7 +82,8 @@ def read_events(path: Path) -> list[dict]:
     if not path.exists():
         return []
     events = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    # "\n" only: an event may carry U+2028 or U+0085 from a vendor's answer (splitlines breaks there)
+    for line in path.read_text(encoding="utf-8").split("\n"):
         if line.strip():
             events.append(json.loads(line))
     return events

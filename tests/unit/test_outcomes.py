@@ -180,3 +180,16 @@ def test_read_events_skips_blank_lines_and_a_missing_file_means_none(tmp_path: P
     events = [judged(MUST, passed=1), harness("x")]
     path.write_text("\n".join(json.dumps(e) for e in events) + "\n\n", encoding="utf-8")
     assert read_events(path) == events
+
+
+def test_events_survive_line_separators_inside_their_text(tmp_path):
+    # A vendor's answer quoted in a failure may hold U+2028 or U+0085; the events file is
+    # JSON lines split on "\n" only, so reading it back must not break there.
+    import json
+
+    from msgconform.outcomes import read_events
+
+    path = tmp_path / "events.jsonl"
+    event = {"kind": "harness", "api": "itslearning", "test": "t", "details": "a\u2028b\x85c"}
+    path.write_text(json.dumps(event, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert read_events(path) == [event]
