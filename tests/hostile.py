@@ -10,7 +10,9 @@ live target that accepts the credentials), in one of three ways issue 19 met:
   all, each byte well inside any per-read time-out);
 - ``bomb``: ``Content-Encoding: gzip``, a stream that decodes to 2 GiB of zeros (about
   2 MiB on the wire), produced lazily: only what the client reads is ever compressed;
-- ``huge``: a 60 MB answer, sent as fast as the client reads it.
+- ``huge``: a 60 MB answer, sent as fast as the client reads it;
+- ``slow``: a complete, small answer after half a second (no transport failure at all:
+  only ``max_duration`` bounds a run against it).
 
 The servers run in a thread of the test process, so their own memory is not counted:
 `run_measured` runs msgconform under a small wrapper process that reports the peak
@@ -85,6 +87,11 @@ class _Handler(BaseHTTPRequestHandler):
             if piece:
                 self.wfile.write(piece)
         self.wfile.write(compressor.flush())
+
+    def _slow(self) -> None:
+        time.sleep(0.5)
+        self._head(len(TRICKLE_BODY))
+        self.wfile.write(TRICKLE_BODY)
 
     def _huge(self) -> None:
         self._head(HUGE)

@@ -17,8 +17,9 @@ Design:
   msgconform, which decides; stopping a child signals its whole group (SIGTERM, then
   SIGKILL after `grace` seconds), so grandchildren go too. Everything is stopped within
   `STOP_WITHIN` seconds.
-- `current()` is the lifecycle of the run in progress (or None), so code that starts
-  processes deep down (a sink, a server) registers them without plumbing.
+- `current()` is the lifecycle of the run in progress in this thread (or None), so code
+  that starts processes deep down (a sink, a server) registers them without plumbing:
+  ``life = lifecycle.current(); process = life.spawn(...) if life else subprocess.Popen(...)``.
 - `describe_exit(status)` names a child's end in words: "killed by signal 9 (SIGKILL),
   most often the kernel's out-of-memory killer".
 """
@@ -38,7 +39,13 @@ GRACE = 1.5  # seconds between SIGTERM and SIGKILL for a child
 
 __all__ = ["GRACE", "STOP_WITHIN", "Interrupted", "Lifecycle", "current", "describe_exit", "signal_name"]
 
-_current: list[Lifecycle] = []
+_local = threading.local()  # the lifecycles entered in this thread, innermost last
+
+
+def _stack() -> list[Lifecycle]:
+    if not hasattr(_local, "stack"):
+        _local.stack = []
+    return _local.stack
 
 
 class Interrupted(Exception):
@@ -69,7 +76,8 @@ def describe_exit(status: int) -> str | None:
 
 def current() -> Lifecycle | None:
     """The lifecycle of the run in progress, if any."""
-    return _current[-1] if _current else None
+    stack = _stack()
+    return stack[-1] if stack else None
 
 
 class Lifecycle:
@@ -89,15 +97,16 @@ class Lifecycle:
         if threading.current_thread() is threading.main_thread():
             for signum in self.signals:
                 self._previous[signum] = signal.signal(signum, self._on_signal)
-        _current.append(self)
+        _stack().append(self)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
         try:
             self.stop_all()
         finally:
-            if _current and _current[-1] is self:
-                _current.pop()
+            stack = _stack()
+            if stack and stack[-1] is self:
+                stack.pop()
             for signum, handler in self._previous.items():
                 signal.signal(signum, handler)
 

@@ -81,6 +81,39 @@ def test_a_misbehaving_target_ends_the_run_in_bounded_time_and_memory(tmp_path, 
     assert errors and all("transport failures in a row" in case["details"] for case in errors)
 
 
+def test_max_duration_ends_a_run_that_is_merely_slow(tmp_path):
+    with hostile_server("slow") as base_url:
+        targets = tmp_path / "targets.toml"
+        targets.write_text(itslearning_targets(base_url, max_duration=4), encoding="utf-8")
+        done, _ = run_measured("run", "--targets", targets, "--report-dir", tmp_path / "reports",
+                               "--max-examples", "2", timeout=RUN_BOUND + 30)
+    assert done.seconds < RUN_BOUND and done.status == 2, done
+    lines = [line for line in done.stderr_lines if line.startswith("msgconform: itslearning: ")]
+    assert len(lines) == 1 and "stopped when max_duration (4 s) was reached" in lines[0], done
+    document = _reports(tmp_path / "reports")
+    assert any("max_duration (4 s)" in case["details"] for case in document["apis"]["itslearning"]["cases"])
+
+
+def test_a_suite_process_killed_by_a_signal_is_named_in_one_line_and_the_reports_are_written(tmp_path):
+    with hostile_server("slow") as base_url:
+        targets = tmp_path / "targets.toml"
+        targets.write_text(itslearning_targets(base_url), encoding="utf-8")
+        run = Background("run", "--targets", targets, "--report-dir", tmp_path / "reports", "--max-examples", "2")
+        deadline = time.monotonic() + RUN_BOUND
+        while time.monotonic() < deadline and not _children(run.process.pid):
+            time.sleep(0.1)
+        time.sleep(3)  # the suite is under way
+        suite = min(_children(run.process.pid))  # the suite process itself (pytest), as the OOM killer would
+        os.kill(suite, signal.SIGKILL)
+        done = run.wait(timeout=60)
+    assert done.status == 2, done
+    lines = [line for line in done.stderr_lines if line.startswith("msgconform: itslearning: ")]
+    assert lines == ["msgconform: itslearning: the suite process was killed by signal 9 (SIGKILL), "
+                     "most often the kernel's out-of-memory killer"], done
+    document = _reports(tmp_path / "reports")
+    assert document["apis"]["itslearning"]["verdict"] == "error"
+
+
 def _children(pid: int) -> set[int]:
     """Every live descendant of `pid` (read from /proc)."""
     parents: dict[int, int] = {}
