@@ -13,8 +13,8 @@ Design:
   blocked (waiting for a suite, a preflight, a server to start). The run then stops every
   child, reads what was judged so far and writes its reports; a second signal during
   that is recorded but does not interrupt the writing.
-- Children get their own session (process group), so a terminal's Ctrl-C reaches only
-  msgconform, which decides; stopping a child signals its whole group (SIGTERM, then
+- Children get their own session (process group) when the lifecycle handles the signals,
+  so a terminal's Ctrl-C reaches only msgconform, which decides; stopping a child signals its whole group (SIGTERM, then
   SIGKILL after `grace` seconds), so grandchildren go too. Everything is stopped within
   `STOP_WITHIN` seconds.
 - `current()` is the lifecycle of the run in progress in this thread (or None), so code
@@ -135,8 +135,10 @@ class Lifecycle:
     # --- what the run starts -----------------------------------------------------------
 
     def spawn(self, command: Sequence[str], **popen: Any) -> subprocess.Popen:
-        """Start a child in its own process group, registered to be stopped."""
-        process = subprocess.Popen(list(command), start_new_session=True, **popen)
+        """Start a child, registered to be stopped: in its own process group when this
+        lifecycle handles the signals (else, e.g. in a worker thread of `selftest`, in
+        ours, so that a terminal's Ctrl-C still reaches it)."""
+        process = subprocess.Popen(list(command), start_new_session=bool(self._previous), **popen)
         with self._lock:
             self._processes.append(process)
         return process

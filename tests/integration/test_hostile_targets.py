@@ -81,6 +81,21 @@ def test_a_misbehaving_target_ends_the_run_in_bounded_time_and_memory(tmp_path, 
     assert errors and all("transport failures in a row" in case["details"] for case in errors)
 
 
+def test_the_other_apis_go_on_when_one_api_is_stopped(tmp_path):
+    from msgconform.servers.embedded import running_servers
+
+    with hostile_server("huge") as huge_url, running_servers(["highq"]) as servers:
+        targets = tmp_path / "targets.toml"
+        targets.write_text(itslearning_targets(huge_url) + "\n" + servers.targets_toml(), encoding="utf-8")
+        done, _ = run_measured("run", "--targets", targets, "--report-dir", tmp_path / "reports",
+                               "--max-examples", "2", timeout=RUN_BOUND + 30)
+    assert done.status == 2, done
+    summary = done.stdout.strip().splitlines()
+    assert summary[-2].startswith("itslearning: error (") and summary[-1].startswith("highq: conformant ("), done
+    document = _reports(tmp_path / "reports")
+    assert document["apis"]["highq"]["verdict"] == "conformant"
+
+
 def test_max_duration_ends_a_run_that_is_merely_slow(tmp_path):
     with hostile_server("slow") as base_url:
         targets = tmp_path / "targets.toml"

@@ -32,7 +32,7 @@ def _alive(pid: int) -> bool:
 
 def test_stopping_ends_every_child_and_its_grandchildren_and_runs_the_callbacks():
     stopped = []
-    with Lifecycle(signals=()) as life:
+    with Lifecycle() as life:
         assert lifecycle.current() is life
         # a child that ignores SIGTERM and has a grandchild: both must go
         child = life.spawn(["sh", "-c", "trap '' TERM; sleep 60 & echo $!; wait"], stdout=subprocess.PIPE, text=True)
