@@ -31,7 +31,7 @@ import pytest
 
 from msgconform.report import SCHEMA_PATH
 from tests.helpers import Background
-from tests.hostile import hostile_server, itslearning_targets, run_measured
+from tests.hostile import hostile_server, itslearning_targets, run_measured, without_html
 
 RUN_BOUND = 120.0
 MEMORY_BOUND = 350 * 2**20
@@ -113,7 +113,8 @@ def test_a_suite_process_killed_by_a_signal_is_named_in_one_line_and_the_reports
     with hostile_server("slow") as base_url:
         targets = tmp_path / "targets.toml"
         targets.write_text(itslearning_targets(base_url), encoding="utf-8")
-        run = Background("run", "--targets", targets, "--report-dir", tmp_path / "reports", "--max-examples", "2")
+        run = Background("run", "--targets", targets, "--report-dir", tmp_path / "reports", "--max-examples", "2",
+                     env=without_html())
         deadline = time.monotonic() + RUN_BOUND
         while time.monotonic() < deadline and not _children(run.process.pid):
             time.sleep(0.1)
@@ -163,7 +164,8 @@ def test_sigterm_mid_run_writes_the_reports_and_leaves_no_process(tmp_path):
         with running_servers(["itslearning"]) as servers:
             targets = tmp_path / "targets.toml"
             targets.write_text(_two_apis(servers.targets_toml(), slow_url), encoding="utf-8")
-            run = Background("run", "--targets", targets, "--report-dir", tmp_path / "reports", "--max-examples", "2")
+            run = Background("run", "--targets", targets, "--report-dir", tmp_path / "reports", "--max-examples", "2",
+                     env=without_html())
             deadline = time.monotonic() + RUN_BOUND
             while time.monotonic() < deadline and run.process.poll() is None:
                 if (tmp_path / "reports").exists() and _highq_started(run):

@@ -95,7 +95,8 @@ def test_the_deadline_ends_a_trickle_inside_a_blocking_read():
         with pytest.raises(ExchangeTimeout, match="no complete answer within 0.3 s"):
             with deadline(0.3, "GET /slow"):
                 left.settimeout(5)  # each read is well inside its own time-out
-                while True:
+                give_up = time.monotonic() + 10  # a bound for this test, should the deadline not fire
+                while time.monotonic() < give_up:
                     received += len(left.recv(1))
     finally:
         stop.set()
