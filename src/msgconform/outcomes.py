@@ -81,12 +81,23 @@ def read_events(path: Path) -> list[dict]:
     """The events a suite run wrote; a missing file means the suite wrote none."""
     if not path.exists():
         return []
-    events = []
-    # "\n" only: an event may carry U+2028 or U+0085 from a vendor's answer (splitlines breaks there)
-    for line in path.read_text(encoding="utf-8").split("\n"):
-        if line.strip():
-            events.append(json.loads(line))
-    return events
+    return read_json_lines(path)
+
+
+def read_json_lines(path: Path) -> list[dict]:
+    """One JSON object per line. Split on "\n" only (a line may carry U+2028 or U+0085 from a
+    vendor's answer, where splitlines() would break); a last line without its newline is a
+    write torn by a killed process and is dropped, so what was written whole is never lost."""
+    text = path.read_bytes().decode("utf-8", "replace")
+    lines = text.split("\n")
+    torn = lines.pop() if not text.endswith("\n") else ""
+    records = [json.loads(line) for line in lines if line.strip()]
+    if torn.strip():
+        try:
+            records.append(json.loads(torn))
+        except ValueError:
+            pass
+    return records
 
 
 def fold(catalogue: Catalogue, target: str, events: Iterable[dict]) -> ApiResult:

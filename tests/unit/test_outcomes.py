@@ -216,3 +216,14 @@ def test_a_stopped_api_has_its_unjudged_cases_error_with_the_reason_first():
     assert by_id[other].outcome == "error" and by_id[other].details == f"not judged: {reason}"
     assert result.harness_errors[0] == reason
     assert result.verdict(False) == "error"
+
+
+def test_a_torn_last_event_of_a_killed_suite_is_dropped_and_the_rest_kept(tmp_path):
+    import json
+
+    from msgconform.outcomes import read_events
+
+    path = tmp_path / "events.jsonl"
+    whole = {"kind": "harness", "api": "itslearning", "test": "t", "details": "whole"}
+    path.write_bytes(json.dumps(whole).encode() + b"\n" + b'{"kind": "judgement", "api": "its\xc3')
+    assert read_events(path) == [whole]
