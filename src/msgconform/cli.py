@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from msgconform import __version__
 from msgconform.errors import MsgconformError, UsageError
+from msgconform.lifecycle import Interrupted
 
 APIS = ("itslearning", "completeempire", "highq", "superoffice")
 
@@ -108,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("msgconform: interrupted", file=sys.stderr)
         return 130
+    except Interrupted as exc:  # SIGINT or SIGTERM before the run judged anything
+        print(f"msgconform: interrupted by {exc} before anything was judged; no report written", file=sys.stderr)
+        return 2
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -136,7 +140,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"msgconform: {api.api}: {api.harness_errors[0]}{more}", file=sys.stderr)
     for line in summary_lines(result.report):
         print(line)
-    if args.no_html:
+    if result.report.interrupted:
+        print("msgconform: the run was interrupted; no HTML report built (msgconform report builds it)", file=sys.stderr)
+    elif args.no_html:
         print(f"msgconform: HTML report not built (--no-html); `msgconform report --report-dir {args.report_dir}` "
               "builds it", file=sys.stderr)
     else:

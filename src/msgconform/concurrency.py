@@ -11,7 +11,8 @@ returned, and the log holds each job's output whole and in the given order. With
 a time every job writes straight to `log`, as it runs; with more, each writes into a
 temporary file of its own that is copied to `log` once it and every job before it are done
 (so two suites' progress lines never interleave). The first job to raise stops the start
-of the jobs not yet begun; the exception reaches the caller after the running ones end.
+of the jobs not yet begun; the exception reaches the caller at once, without waiting for
+the running ones (an interrupted run stops their processes itself).
 """
 
 from __future__ import annotations
@@ -45,20 +46,22 @@ def run_in_order(jobs_to_run: Sequence[Callable[[IO[str]], T]], *, jobs: int, lo
     with tempfile.TemporaryDirectory(prefix="msgconform-logs-") as scratch:
         streams = [open(os.path.join(scratch, f"{index}.log"), "a+", encoding="utf-8", errors="replace")
                    for index in range(len(jobs_to_run))]
+        pool = ThreadPoolExecutor(max_workers=min(jobs, len(jobs_to_run)))
         try:
-            with ThreadPoolExecutor(max_workers=min(jobs, len(jobs_to_run))) as pool:
-                futures = [pool.submit(job, stream) for job, stream in zip(jobs_to_run, streams)]
-                results: list[T] = []
+            futures = [pool.submit(job, stream) for job, stream in zip(jobs_to_run, streams)]
+            results: list[T] = []
+            for future, stream in zip(futures, streams):
                 try:
-                    for future, stream in zip(futures, streams):
-                        try:
-                            results.append(future.result())
-                        finally:
-                            _copy(stream, log)
-                except BaseException:
-                    for future in futures:
-                        future.cancel()
-                    raise
+                    results.append(future.result())
+                finally:
+                    _copy(stream, log)
+        except BaseException:
+            # Not waiting for the running jobs: the caller (an interrupted run, say) stops
+            # their processes itself, and must not wait for them to end on their own first.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        else:
+            pool.shutdown(wait=True)
             return results
         finally:
             for stream in streams:

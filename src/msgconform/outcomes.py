@@ -5,6 +5,11 @@ The suite (in a pytest subprocess) writes *events*, one JSON object per line:
     {"kind": "judgement", "api": "itslearning", "case": "ITS-SEND-001", "test": "...",
      "passed": 12, "failed": 1, "skipped": ["reason", ...], "failure": "first failure"}
     {"kind": "harness", "api": "itslearning", "test": "...", "details": "what broke"}
+    {"kind": "stopped", "api": "itslearning", "test": "...", "details": "why the API's run stopped"}
+
+A `stopped` event (max_duration, the circuit breaker, an interrupted run, a suite process
+that died) makes every case not judged yet `error` with that reason, which also comes
+first among the API's harness errors (the one line the command prints).
 
 This module folds them into `CaseOutcome`s with the rules of contracts.md section 3:
 a case that judged nothing is never `pass`; a failing SHOULD case is `non-strict`; INFO
@@ -89,19 +94,35 @@ def read_events(path: Path) -> list[dict]:
     """The events a suite run wrote; a missing file means the suite wrote none."""
     if not path.exists():
         return []
-    events = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            events.append(json.loads(line))
-    return events
+    return read_json_lines(path)
+
+
+def read_json_lines(path: Path) -> list[dict]:
+    """One JSON object per line. Split on "\n" only (a line may carry U+2028 or U+0085 from a
+    vendor's answer, where splitlines() would break); a last line without its newline is a
+    write torn by a killed process and is dropped, so what was written whole is never lost."""
+    text = path.read_bytes().decode("utf-8", "replace")
+    lines = text.split("\n")
+    torn = lines.pop() if not text.endswith("\n") else ""
+    records = [json.loads(line) for line in lines if line.strip()]
+    if torn.strip():
+        try:
+            records.append(json.loads(torn))
+        except ValueError:
+            pass
+    return records
 
 
 def fold(catalogue: Catalogue, target: str, events: Iterable[dict]) -> ApiResult:
     """One outcome per catalogued case, from the events of one API."""
     tallies: dict[str, Tally] = {case.id: Tally() for case in catalogue.cases}
     harness: list[str] = []
+    stopped: list[str] = []
     for event in events:
         if event.get("api") != catalogue.api:
+            continue
+        if event["kind"] == "stopped":
+            stopped.append(event["details"])
             continue
         if event["kind"] == "harness":
             harness.append(event["details"])
@@ -116,17 +137,20 @@ def fold(catalogue: Catalogue, target: str, events: Iterable[dict]) -> ApiResult
         if event.get("failure") and not tally.failure:
             tally.failure = event["failure"]
 
-    results = [_outcome(case, tallies[case.id], harness) for case in catalogue.cases]
-    return ApiResult(api=catalogue.api, target=target, cases=results, harness_errors=harness)
+    stopped = list(dict.fromkeys(stopped))
+    results = [_outcome(case, tallies[case.id], harness, stopped[:1]) for case in catalogue.cases]
+    return ApiResult(api=catalogue.api, target=target, cases=results, harness_errors=stopped + harness)
 
 
-def _outcome(case: Case, tally: Tally, harness: list[str]) -> CaseOutcome:
+def _outcome(case: Case, tally: Tally, harness: list[str], stopped: list[str] = ()) -> CaseOutcome:
     checked = tally.passed + tally.failed
     if tally.failed and case.level != "INFO":
         outcome: Outcome = "fail" if case.level == "MUST" else "non-strict"
         return CaseOutcome(case, outcome, checked, tally.failure)
     if checked:
         return CaseOutcome(case, "pass", checked, tally.failure if case.level == "INFO" else "")
+    if stopped:
+        return CaseOutcome(case, "error", 0, f"not judged: {stopped[0]}")
     if harness:
         return CaseOutcome(case, "error", 0, f"not judged: the suite failed ({harness[0]})")
     if tally.skips:

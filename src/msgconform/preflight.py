@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from msgconform import limits
 from msgconform.errors import MsgconformError
 from msgconform.targets import ApiTarget
 
@@ -53,8 +54,13 @@ def check(target: ApiTarget) -> None:
     with httpx.Client(timeout=timeout, verify=target.verify, proxy=target.proxy, trust_env=False) as client:
         for role, user in target.users.items():
             try:
-                response = client.request(method, url, headers={**user.headers, **extra}, content=probe.body)
-            except httpx.TimeoutException:
+                # Only the status matters: the answer's body is never read (a target that
+                # trickles or bloats its bodies is the suite's to judge), and the head is
+                # bounded as a whole (msgconform.limits).
+                with limits.deadline(timeout, f"{method} {path.split('?')[0]}"):
+                    with client.stream(method, url, headers={**user.headers, **extra}, content=probe.body) as response:
+                        pass
+            except (httpx.TimeoutException, limits.ExchangeTimeout):
                 raise PreflightError(f"{target.api}: {target.base_url} did not answer within {timeout:g} s") from None
             except httpx.HTTPError as exc:
                 reason = _reason(exc)

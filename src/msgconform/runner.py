@@ -4,6 +4,12 @@
     `python -m pytest` in a subprocess per API (up to --jobs at once, taken in API order)
     -> events -> outcomes -> report writers -> exit status
 
+Every process a run starts is registered with its `lifecycle.Lifecycle`: SIGINT or
+SIGTERM stops them all within seconds, and the reports are still written for what was
+judged, marked as interrupted (exit status 2). A suite process killed by a signal, or
+one that outlives its API's `max_duration`, is named in one line; the three reports
+(conformance.json, junit.xml, conformance.md) are always written together.
+
 The suite runs in a subprocess with autoloading of pytest plugins off and its plugins
 named explicitly, in a scratch folder, with its own configuration (suites/pytest.ini):
 a user's pytest setup never leaks in, and no global state survives between runs. The
@@ -22,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from msgconform import _resources, cassettes, catalogue, outcomes, preflight
+from msgconform import _resources, cassettes, catalogue, lifecycle, outcomes, preflight
 from msgconform import baseline as baselines
 from msgconform import selection as selections
 from msgconform.concurrency import run_in_order
@@ -39,6 +45,9 @@ from msgconform.targets import SUPPORTED_APIS, Targets, load_targets, parse_targ
 DEFAULT_SEED = 20261122
 DEFAULT_MAX_EXAMPLES = 25
 SUITE_PLUGINS = ("_hypothesis_pytestplugin", "schemathesis.pytest.plugin", "msgconform.plugin")
+# A suite past its API's max_duration stops by itself (its guard refuses every request);
+# this much later the runner stops it (a suite stuck outside any request).
+MAX_DURATION_GRACE = 30.0
 
 
 @dataclass
@@ -79,7 +88,9 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
     # Refused before anything is started or written (a bad baseline loses nothing of the last run).
     known = baselines.load(options.baseline) if options.baseline is not None else None
     chosen = selections.resolve(options.cases, options.mode) if options.cases else None
+    interrupted = False
     with contextlib.ExitStack() as stack:
+        life = stack.enter_context(lifecycle.Lifecycle())  # the last to exit: stops what is left
         if options.mode == "replay":
             if options.targets is not None or options.faults:
                 raise UsageError("--replay needs no --targets: the cassettes' manifest describes the run")
@@ -117,14 +128,31 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
         # whether another API ran before it in the same process (replay of one API alone
         # must send what the recording of several sent).
         # Up to --jobs of them at once; events and logs come back in API order all the same.
-        suites = [lambda stream, api=api: _run_suite(targets.select([api]), options, workdir / api, stream,
-                                                     suite_cassettes,
-                                                     select=chosen.of(api) if chosen is not None else None)
-                  for api in judged]
-        events = [event for batch in run_in_order(suites, jobs=options.jobs, log=log) for event in batch]
+        finished_events: dict[str, list[dict]] = {}
+
+        def suite(api: str):
+            def job(stream) -> None:
+                finished_events[api] = _run_suite(targets.select([api]), options, workdir / api, stream,
+                                                  suite_cassettes, life,
+                                                  select=chosen.of(api) if chosen is not None else None)
+            return job
+
+        events: list[dict] = []
+        try:
+            run_in_order([suite(api) for api in judged], jobs=options.jobs, log=log)
+            events = [event for api in judged for event in finished_events[api]]
+        except lifecycle.Interrupted as exc:
+            interrupted = True
+            life.shield()
+            life.stop_all()  # every child, within seconds
+            print(f"msgconform: interrupted by {exc}; writing the reports for what was judged so far", file=log)
+            events = [event for api in judged if api in finished_events for event in finished_events[api]]
+            events += _interrupted_events([api for api in judged if api not in finished_events], workdir, str(exc))
+        life.shield()  # from here on the reports must be written whole
+        interrupted = interrupted or life.interrupted
         evidence = [r for path in sorted(workdir.glob("**/evidence.jsonl")) for r in allure_results.read_evidence(path)]
         if recording is not None:
-            if any(event["kind"] == "harness" for event in events):
+            if interrupted or any(event["kind"] in ("harness", "stopped") for event in events):
                 print(f"msgconform: the recording did not finish cleanly; {options.cassette_dir} left as it was",
                       file=log)
             else:
@@ -148,10 +176,11 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
         finished=finished,
         apis=results,
         baseline=block,
+        interrupted=interrupted,
     )
     options.report_dir.mkdir(parents=True, exist_ok=True)
-    if any(item.checked for result in report.apis for item in result.cases) or not _only_errors(report):
-        write_conformance_json(report, options.report_dir)
+    # The three reports always together, from the same RunReport (each written atomically).
+    write_conformance_json(report, options.report_dir)
     write_junit(report, options.report_dir)
     write_markdown(report, options.report_dir)
     allure_results.write_allure_results(report, results_dir, evidence)
@@ -163,7 +192,20 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
     return RunResult(report, status, events)
 
 
+def _interrupted_events(unfinished: list[str], workdir: Path, signal_name: str) -> list[dict]:
+    """What the unfinished APIs' suites had written when the run was interrupted, and a
+    `stopped` event for each: their cases not judged yet become `error`."""
+    events = []
+    for api in unfinished:
+        events += outcomes.read_events(workdir / api / "events.jsonl")
+        events.append({"kind": "stopped", "api": api, "test": "<run>",
+                       "details": f"the run was interrupted ({signal_name})"})
+    return events
+
+
 def exit_status(report: RunReport) -> int:
+    if report.interrupted:
+        return 2
     verdicts = [result.verdict(report.strict) for result in report.apis]
     if "nonconformant" in verdicts:
         return 1
@@ -172,10 +214,6 @@ def exit_status(report: RunReport) -> int:
     if "error" in verdicts or not verdicts:
         return 2
     return 0
-
-
-def _only_errors(report: RunReport) -> bool:
-    return all(item.outcome == "error" for result in report.apis for item in result.cases)
 
 
 def _embedded_selection(requested: list[str]) -> list[str]:
@@ -192,7 +230,7 @@ def _cache_dir() -> Path:
 
 
 def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, cassette_dir: Path | None,
-               select: frozenset[str] | None = None) -> list[dict]:
+               life: lifecycle.Lifecycle | None = None, select: frozenset[str] | None = None) -> list[dict]:
     workdir.mkdir(parents=True, exist_ok=True)
     targets_file = workdir / "targets.toml"
     fd = os.open(targets_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -246,9 +284,35 @@ def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, casset
     env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(_cache_dir() / "hypothesis")
     print(f"msgconform: running the suite for {', '.join(targets)}", file=log)
     log.flush()
-    completed = subprocess.run(command, cwd=workdir, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    life = life or lifecycle.Lifecycle(signals=())
+    process = life.spawn(command, cwd=workdir, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    backstop = _backstop(targets, options)
+    returncode = life.wait(process, timeout=backstop)
+    stopped_by_us = None
+    if returncode is None:  # past max_duration and the grace: the suite did not stop by itself
+        life.stop(process)
+        returncode = process.returncode
+        stopped_by_us = f"stopped when max_duration was reached ({backstop:g} s with the grace; the suite did not stop by itself)"
     events = outcomes.read_events(events_file)
-    if completed.returncode not in (0, 1):
-        detail = f"the suite ended with pytest status {completed.returncode}"
-        events += [{"kind": "harness", "api": api, "test": "<session>", "details": detail} for api in targets]
+    stopped = {event["api"] for event in events if event["kind"] == "stopped"}
+    killed = lifecycle.describe_exit(returncode)
+    for api in targets:
+        if stopped_by_us is not None:
+            events.append({"kind": "stopped", "api": api, "test": "<session>", "details": stopped_by_us})
+        elif killed is not None:
+            events.append({"kind": "stopped", "api": api, "test": "<session>",
+                           "details": f"the suite process was {killed}"})
+        elif returncode not in (0, 1) and api not in stopped:
+            detail = f"the suite ended with pytest status {returncode}"
+            events.append({"kind": "harness", "api": api, "test": "<session>", "details": detail})
     return events
+
+
+def _backstop(targets: Targets, options: RunOptions) -> float | None:
+    """How long the runner lets a suite run before stopping it: max_duration and a grace."""
+    if options.mode == "replay":
+        return None
+    durations = [t.max_duration for t in targets.values() if t.max_duration is not None]
+    if not durations:
+        return None
+    return max(durations) + max(t.timeout for t in targets.values()) + MAX_DURATION_GRACE

@@ -20,8 +20,8 @@ Design:
   and proxy passwords.
 - ``"${NAME}"`` (the whole string, nothing around it) is replaced by the environment
   variable NAME when the value is read.
-- Defaults are resolved here (``rate_limit`` and ``max_requests`` depend on whether the
-  host is loopback), so ``ApiTarget`` holds the effective values.
+- Defaults are resolved here (``rate_limit``, ``max_requests`` and ``max_duration``
+  depend on whether the host is loopback), so ``ApiTarget`` holds the effective values.
 - `dump_targets` writes the same format back with every value resolved (``headers``
   tables, never ``token`` or ``${NAME}``): the runner uses it to hand targets to the
   suite's subprocess. Its output holds secrets; write it with owner-only permissions.
@@ -41,6 +41,7 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from msgconform.errors import TargetsError
+from msgconform.limits import DEFAULT_MAX_RESPONSE_BYTES  # a cap on each answer's decoded size
 
 __all__ = [
     "KNOWN_APIS",
@@ -80,8 +81,10 @@ SUPPORTED_APIS: tuple[str, ...] = ("itslearning", "highq")
 DEFAULT_TIMEOUT = 10.0
 REMOTE_RATE_LIMIT = 5.0  # requests per second, when the host is not loopback
 REMOTE_MAX_REQUESTS = 2000  # per API and run, when the host is not loopback
+REMOTE_MAX_DURATION = 900.0  # seconds for one API's whole run, when the host is not loopback
 
-_API_KEYS = {"base_url", "users", "timeout", "rate_limit", "max_requests", "verify", "proxy"}
+_API_KEYS = {"base_url", "users", "timeout", "rate_limit", "max_requests", "verify", "proxy",
+             "max_response_bytes", "max_duration"}
 _SMTP_KEYS = {"listen", "port", "advertise"}
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -127,12 +130,14 @@ class ApiTarget:
     api: str
     base_url: str  # without a trailing slash
     users: dict[str, User]  # role -> user, in the API's role order
-    timeout: float = DEFAULT_TIMEOUT  # seconds per request
+    timeout: float = DEFAULT_TIMEOUT  # seconds for a whole exchange, connect to the answer's last byte
     rate_limit: float | None = None  # requests per second; None: unlimited
     max_requests: int | None = None  # cap for the whole run; None: no cap
     verify: bool | str = True  # or the path of a CA bundle
     proxy: str | None = None
     smtp: Smtp | None = None  # superoffice only
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # decoded size of one answer
+    max_duration: float | None = None  # seconds for the API's whole run; None: no bound
 
     @property
     def is_loopback(self) -> bool:
@@ -312,6 +317,8 @@ def _read_api(api: str, table: _Table) -> ApiTarget:
     timeout = table.positive("timeout", "number") or DEFAULT_TIMEOUT
     rate_limit = table.positive("rate_limit", "number") or (None if loopback else REMOTE_RATE_LIMIT)
     max_requests = table.positive("max_requests", "integer") or (None if loopback else REMOTE_MAX_REQUESTS)
+    max_response_bytes = table.positive("max_response_bytes", "integer") or DEFAULT_MAX_RESPONSE_BYTES
+    max_duration = table.positive("max_duration", "number") or (None if loopback else REMOTE_MAX_DURATION)
     return ApiTarget(
         api=api,
         base_url=base_url.rstrip("/"),
@@ -322,6 +329,8 @@ def _read_api(api: str, table: _Table) -> ApiTarget:
         verify=_read_verify(table),
         proxy=_read_url(table, "proxy", ("http", "https", "socks5", "socks5h")),
         smtp=_read_smtp(table.table("smtp", _SMTP_KEYS)) if rules.smtp else None,
+        max_response_bytes=max_response_bytes,
+        max_duration=None if max_duration is None else float(max_duration),
     )
 
 
@@ -424,7 +433,8 @@ def dump_targets(targets: Mapping[str, ApiTarget]) -> str:
     for api, target in targets.items():
         lines.append(f"[{_key(api)}]")
         lines += [f"{key} = {_value(getattr(target, key))}" for key in ("base_url", "timeout")]
-        for key in ("rate_limit", "max_requests", "proxy"):
+        lines.append(f"max_response_bytes = {_value(target.max_response_bytes)}")
+        for key in ("rate_limit", "max_requests", "proxy", "max_duration"):
             if getattr(target, key) is not None:
                 lines.append(f"{key} = {_value(getattr(target, key))}")
         lines += [f"verify = {_value(target.verify)}", ""]

@@ -375,6 +375,12 @@ def _(s: Hq) -> None:
     assert content.startswith(b"<conversation>") and b"\n" not in content
 
 
+@check("small-body-limit")
+def _(s: Hq) -> None:
+    assert s.create(conversation(html="<p>" + "x" * 2000 + "</p>")).status_code == 413
+    assert s.create().status_code in (200, 201)
+
+
 def test_every_fault_and_variant_has_a_check() -> None:
     assert set(CHECKS) == {entry.name for entry in faults.for_api("highq")}
 

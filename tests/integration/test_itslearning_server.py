@@ -730,6 +730,12 @@ def _(s: Its) -> None:
     assert preview == ("TomJerry" + " word" * 20)[:40] + "..."
 
 
+@check("small-body-limit")
+def _(s: Its) -> None:
+    assert s.send(Subject="[msgconform] long " + "x" * 2000).status_code == 413
+    assert s.send(Subject="[msgconform] short").status_code == 201
+
+
 def test_every_itslearning_fault_and_variant_has_a_check() -> None:
     assert set(CHECKS) == {entry.name for entry in faults.for_api("itslearning")}
 

@@ -180,3 +180,50 @@ def test_read_events_skips_blank_lines_and_a_missing_file_means_none(tmp_path: P
     events = [judged(MUST, passed=1), harness("x")]
     path.write_text("\n".join(json.dumps(e) for e in events) + "\n\n", encoding="utf-8")
     assert read_events(path) == events
+
+
+def test_events_survive_line_separators_inside_their_text(tmp_path):
+    # A vendor's answer quoted in a failure may hold U+2028 or U+0085; the events file is
+    # JSON lines split on "\n" only, so reading it back must not break there.
+    import json
+
+    from msgconform.outcomes import read_events
+
+    path = tmp_path / "events.jsonl"
+    event = {"kind": "harness", "api": "itslearning", "test": "t", "details": "a\u2028b\x85c"}
+    path.write_text(json.dumps(event, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert read_events(path) == [event]
+
+
+def test_a_stopped_api_has_its_unjudged_cases_error_with_the_reason_first():
+    from msgconform import catalogue
+    from msgconform.outcomes import fold
+
+    cat = catalogue.load("itslearning")
+    judged, other = cat.cases[0].id, cat.cases[1].id
+    reason = "stopped after 5 transport failures in a row (time-outs, resets or over-size answers); the last: x"
+    events = [
+        {"kind": "judgement", "api": "itslearning", "case": judged, "test": "t", "passed": 2, "failed": 0,
+         "skipped": [], "failure": ""},
+        {"kind": "judgement", "api": "itslearning", "case": other, "test": "t", "passed": 0, "failed": 0,
+         "skipped": ["not applicable here"], "failure": ""},
+        {"kind": "harness", "api": "itslearning", "test": "t", "details": "t: GET /x: no answer"},
+        {"kind": "stopped", "api": "itslearning", "test": "t", "details": reason},
+    ]
+    result = fold(cat, "http://127.0.0.1:1", events)
+    by_id = {item.case.id: item for item in result.cases}
+    assert by_id[judged].outcome == "pass"
+    assert by_id[other].outcome == "error" and by_id[other].details == f"not judged: {reason}"
+    assert result.harness_errors[0] == reason
+    assert result.verdict(False) == "error"
+
+
+def test_a_torn_last_event_of_a_killed_suite_is_dropped_and_the_rest_kept(tmp_path):
+    import json
+
+    from msgconform.outcomes import read_events
+
+    path = tmp_path / "events.jsonl"
+    whole = {"kind": "harness", "api": "itslearning", "test": "t", "details": "whole"}
+    path.write_bytes(json.dumps(whole).encode() + b"\n" + b'{"kind": "judgement", "api": "its\xc3')
+    assert read_events(path) == [whole]

@@ -236,3 +236,27 @@ def test_summary_one_line_per_api_in_order() -> None:
         f"itslearning: conformant ({len(its.cases)} pass, 0 fail, 0 non-strict, 0 skip, 0 error)",
         f"highq: skipped (0 pass, 0 fail, 0 non-strict, {len(its.cases)} skip, 0 error)",
     ]
+
+
+# --- an interrupted run (contracts.md section 3: "interrupted": true, absent otherwise) ---------
+
+
+def test_an_interrupted_run_says_so_in_all_three_reports_and_the_summary(tmp_path: Path) -> None:
+    interrupted = report()
+    interrupted.interrupted = True
+    document = to_document(interrupted)
+    assert document["interrupted"] is True and not schema_errors(document)
+    assert "interrupted" not in to_document(report())
+    assert summary_lines(interrupted)[0].endswith(" 1 error; interrupted)")
+    assert summary_lines(report())[0].endswith(" 1 error)")
+    write_junit(interrupted, tmp_path)
+    properties = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite/properties")
+    assert {p.get("name"): p.get("value") for p in properties}["interrupted"] == "true"
+    write_markdown(interrupted, tmp_path)
+    assert "**Interrupted**" in (tmp_path / "conformance.md").read_text(encoding="utf-8")
+
+
+def test_the_schema_refuses_interrupted_false() -> None:
+    document = to_document(report())
+    document["interrupted"] = False  # absent, not false, when the run was not interrupted
+    assert schema_errors(document)

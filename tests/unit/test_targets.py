@@ -203,6 +203,8 @@ def test_contract_example_itslearning_section_parses_with_documented_defaults() 
     assert its.verify is True
     assert its.proxy is None
     assert its.smtp is None
+    assert its.max_response_bytes == 16 * 2**20
+    assert its.max_duration is None
 
 
 def test_contract_example_is_refused_whole_because_other_apis_are_not_supported_yet() -> None:
@@ -253,6 +255,8 @@ def test_remote_target_gets_rate_limit_and_request_cap_by_default() -> None:
     assert its.rate_limit == 5.0
     assert its.max_requests == 2000
     assert its.timeout == 10.0
+    assert its.max_duration == 900.0
+    assert its.max_response_bytes == 16 * 2**20
 
 
 def test_explicit_options_win_over_defaults(tmp_path: Path) -> None:
@@ -543,6 +547,9 @@ def test_missing_environment_variable_in_a_header() -> None:
         ("itslearning.verify", 1, "must be a boolean or string, not an integer"),
         ("itslearning.verify", "", "must be true, false or the path of a CA bundle"),
         ("itslearning.proxy", True, "must be a string, not a boolean"),
+        ("itslearning.max_response_bytes", 1.5, "must be an integer, not a float"),
+        ("itslearning.max_response_bytes", "16MiB", "must be an integer, not a string"),
+        ("itslearning.max_duration", "900", "must be a number, not a string"),
     ],
 )
 def test_bad_types(where: str, value: Any, problem: str) -> None:
@@ -566,7 +573,7 @@ def test_api_entry_must_be_a_table() -> None:
     assert _refusal({"itslearning": 3}) == "targets.toml: itslearning: must be a table, not an integer"
 
 
-@pytest.mark.parametrize("key", ["timeout", "rate_limit", "max_requests"])
+@pytest.mark.parametrize("key", ["timeout", "rate_limit", "max_requests", "max_response_bytes", "max_duration"])
 @pytest.mark.parametrize("value", [0, -1])
 def test_non_positive_numbers(key: str, value: int) -> None:
     assert _refusal(_set(_its(), f"itslearning.{key}", value)) == (
@@ -705,7 +712,7 @@ def test_round_trip_with_every_option_and_awkward_strings(tmp_path: Path) -> Non
     assert again["itslearning"] == ApiTarget(
         api="itslearning", base_url="https://its.example/api", users=its.users, timeout=0.25,
         rate_limit=5.0, max_requests=50, verify=str((tmp_path / "ca.pem").resolve()),
-        proxy="http://me:pw@proxy.example:3128", smtp=None,
+        proxy="http://me:pw@proxy.example:3128", smtp=None, max_duration=900.0,
     )
 
 
@@ -715,3 +722,12 @@ def test_round_trip_of_empty_headers() -> None:
     targets = _parse(doc)
     assert targets["itslearning"].users["outsider"].headers == {}
     assert parse_targets(targets.to_toml(), environ={}) == targets
+
+
+def test_exchange_and_run_bounds_are_read_and_written_back() -> None:
+    doc = _its()
+    doc["itslearning"].update(max_response_bytes=1024, max_duration=60)
+    targets = _parse(doc)
+    its = targets["itslearning"]
+    assert (its.max_response_bytes, its.max_duration) == (1024, 60.0)
+    assert parse_targets(dump_targets(targets), environ={}) == targets

@@ -9,6 +9,9 @@ file and an events file. This plugin then:
   events when the test ends;
 - marks a test failed when a check it ran recorded a failing MUST or SHOULD case, and
   records any other exception from a test as a harness error (the suite could not judge);
+- ends the session when a harness's guard stopped the API's run (max_duration, or the
+  circuit breaker; see `msgconform.guard`), with a `stopped` event naming the reason, so
+  the cases not judged yet become `error` with it;
 - with allure-pytest writing (`--alluredir`), installs `allure_results`: labels, exchanges
   and per-operation results for Allure, and the evidence behind each catalogued case.
 
@@ -147,6 +150,15 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem):  # noqa: ANN001
     yield
     if context is not None:
         context.recorder.flush()
+        _stop_if_a_guard_stopped(item.session, context)
+
+
+def _stop_if_a_guard_stopped(session: pytest.Session, context: RunContext) -> None:
+    for api, harness in context._harnesses.items():
+        reason = harness.guard.stop_reason
+        if reason is not None and not session.shouldstop:
+            context.recorder.stopped(api, reason)
+            session.shouldstop = f"{api}: {reason}"
 
 
 @pytest.hookimpl(hookwrapper=True)

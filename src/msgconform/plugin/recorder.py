@@ -71,6 +71,14 @@ class Recorder:
 
     # --- used by the plugin ---------------------------------------------------------------
 
+    def stopped(self, api: str, reason: str) -> None:
+        """The API's run was stopped (see `msgconform.guard`): written at once."""
+        self.flush()
+        if self.events_path is not None:
+            with self.events_path.open("a", encoding="utf-8") as handle:
+                event = {"kind": "stopped", "api": api, "test": self._test, "details": reason}
+                handle.write(json.dumps(event, ensure_ascii=False) + "\n")
+
     def start_test(self, nodeid: str) -> None:
         self.flush()
         self._test = nodeid

@@ -22,6 +22,7 @@ class RunReport:
     finished: datetime
     apis: list[ApiResult] = field(default_factory=list)
     baseline: Any = None  # a msgconform.baseline.BaselineReport when run with --baseline
+    interrupted: bool = False  # stopped by SIGINT or SIGTERM: reports for what was judged so far
 
     def totals(self) -> dict[str, int]:
         totals = {"pass": 0, "fail": 0, "non-strict": 0, "skip": 0, "error": 0}

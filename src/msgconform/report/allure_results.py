@@ -30,7 +30,7 @@ import uuid
 from pathlib import Path
 
 from msgconform import _resources
-from msgconform.outcomes import CaseOutcome
+from msgconform.outcomes import CaseOutcome, read_json_lines
 from msgconform.report._model import RunReport
 from msgconform.report.markdown import render_markdown
 from msgconform.traceability import case_labels, seed_document, source_links
@@ -60,7 +60,7 @@ def fresh_results_dir(report_dir: Path) -> Path:
 def read_evidence(path: Path) -> list[dict]:
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_json_lines(path)  # "\n" only, and a torn last line dropped (see there)
 
 
 def write_allure_results(report: RunReport, results_dir: Path, evidence: list[dict]) -> int:

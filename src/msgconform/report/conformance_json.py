@@ -37,6 +37,8 @@ def to_document(report: RunReport) -> dict:
         "apis": apis,
         "totals": report.totals(),
     }
+    if report.interrupted:  # absent otherwise (contracts.md section 3)
+        document["interrupted"] = True
     if report.baseline is not None:  # only with --baseline (contracts.md section 5)
         document["baseline"] = report.baseline.to_json()
     return document

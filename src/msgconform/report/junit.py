@@ -25,7 +25,10 @@ def write_junit(report: RunReport, report_dir: Path) -> Path:
             errors=str(counts["error"]),
             skipped=str(counts["skip"] + counts.get("waived", 0)),
         )
-        ET.SubElement(ET.SubElement(suite, "properties"), "property", name="target", value=result.target)
+        properties = ET.SubElement(suite, "properties")
+        ET.SubElement(properties, "property", name="target", value=result.target)
+        if report.interrupted:
+            ET.SubElement(properties, "property", name="interrupted", value="true")
         for item in result.cases:
             case = ET.SubElement(suite, "testcase", classname=result.api, name=f"{item.case.id}: {item.case.title}")
             summary = f"{item.case.level}: {item.details}"

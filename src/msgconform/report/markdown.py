@@ -23,6 +23,9 @@ def render_markdown(report: RunReport) -> str:
         f"Mode `{report.mode}`, seed `{report.seed}`, max examples `{report.max_examples}`"
         f"{', strict' if report.strict else ''}. Counts are catalogued cases."
     )
+    if report.interrupted:
+        lines += ["", "**Interrupted** (SIGINT or SIGTERM): these results cover what was judged before the run "
+                      "was stopped; cases not judged yet are `error`."]
     lines.append("")
     waivers = report.baseline is not None
     lines.append("| API | verdict | pass | fail | non-strict | skip | error |" + (" waived |" if waivers else ""))

@@ -12,6 +12,7 @@ def summary_lines(report: RunReport) -> list[str]:
         lines.append(
             f"{result.api}: {result.verdict(report.strict)} ({c['pass']} pass, {c['fail']} fail, "
             f"{c['non-strict']} non-strict, {c['skip']} skip, {c['error']} error"
-            + (f", {c.get('waived', 0)} waived)" if report.baseline is not None else ")")
+            + (f", {c.get('waived', 0)} waived" if report.baseline is not None else "")
+            + f"{'; interrupted' if report.interrupted else ''})"
         )
     return lines

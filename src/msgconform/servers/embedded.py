@@ -6,7 +6,9 @@
 
 Each API gets one uvicorn server in a daemon thread. We bind its socket ourselves before
 the thread starts, so the port is known at once (port 0 = a free one) and a taken port is
-an immediate, clear error. Uvicorn then serves on that socket; on exit we ask every server
+an immediate, clear error. Every app is wrapped in `_limits.bounded` (request bodies over
+8 MiB get 413 unread, slow bodies 408) and uvicorn serves a bounded number of connections.
+Uvicorn then serves on that socket; on exit we ask every server
 to stop and wait for its thread. Uvicorn's own logging stays quiet: warnings only, to
 stderr (we leave the host's logging configuration alone).
 
@@ -30,6 +32,7 @@ from typing import IO, Any
 import uvicorn
 
 from msgconform.servers import AVAILABLE, BASE_PATHS, TARGET_USERS
+from msgconform.servers._limits import MAX_CONNECTIONS, bounded
 from msgconform.servers.faults import FaultSet, lookup
 
 __all__ = ["PORT_OFFSETS", "RunningServers", "running_servers", "serve_forever"]
@@ -37,6 +40,7 @@ __all__ = ["PORT_OFFSETS", "RunningServers", "running_servers", "serve_forever"]
 # contracts.md: `serve --port N` puts each API at a fixed offset from N.
 PORT_OFFSETS = {"itslearning": 0, "completeempire": 1, "highq": 2, "superoffice": 3}
 START_TIMEOUT = 10.0
+SMALL_BODY_LIMIT = 1024  # bytes: the `small-body-limit` variant (a vendor's size limit is its own choice)
 
 
 class RunningServers:
@@ -77,6 +81,11 @@ def _fault_sets(apis: Sequence[str], names: Iterable[str]) -> dict[str, FaultSet
     return {api: FaultSet(names, api=api) for api, names in chosen.items()}
 
 
+def _body_limit(faults: FaultSet) -> dict[str, int]:
+    """The `small-body-limit` variant, for any API whose faults.yaml entries declare it."""
+    return {"max_body": SMALL_BODY_LIMIT} if "small-body-limit" in faults else {}
+
+
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP;
@@ -115,13 +124,15 @@ def running_servers(
         for api in apis:
             sock = _bind(host, port + PORT_OFFSETS[api] if port else 0)
             config = uvicorn.Config(
-                AVAILABLE[api](fault_sets[api]),
+                # request size and time limits (_limits); the small-body-limit variant: 1 KiB
+                bounded(AVAILABLE[api](fault_sets[api]), **_body_limit(fault_sets[api])),
                 log_config=None,
                 log_level="warning",
                 access_log=False,
                 server_header=False,
                 lifespan="off",
                 timeout_graceful_shutdown=2,
+                limit_concurrency=MAX_CONNECTIONS,
             )
             server = uvicorn.Server(config)
             thread = threading.Thread(

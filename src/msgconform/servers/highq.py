@@ -15,7 +15,8 @@ Design, in the order a request meets it:
   content cannot be delivered). Faults act on exactly one kind.
 - A one-element list may arrive as the object itself (HighQ's JSON mapping), so the reader
   takes either form; the answer writes lists (the `single-object-list` variant does not).
-- State is a `_Store` per app: conversations and id counters, under one lock.
+- State is a `_Store` per app: conversations and id counters, under one lock; at most
+  `MAX_STORED_MESSAGES` conversations are kept (the oldest go first; no text is kept).
 - Bodies and formats go through `_http.Bodies` (the codec for XML); this module only sees
   Python values. Nothing a client sends may produce a 5xx: a catch-all answers 400.
 """
@@ -35,6 +36,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from msgconform.servers._http import JSON_TYPES, XML_TYPES, Bodies, MalformedBody, media_type
+from msgconform.servers._limits import MAX_STORED_MESSAGES
 from msgconform.servers.faults import FaultSet
 from msgconform.xmlcodec import XmlError
 
@@ -321,6 +323,8 @@ class _Server:
             message_ids = [self.store.new_id() for _ in conversation.messages]
             recipients = tuple(dict.fromkeys(conversation.recipients))
             self.store.conversations[conversation_id] = (user.id, recipients, tuple(message_ids))
+            while len(self.store.conversations) > MAX_STORED_MESSAGES:  # the oldest go first
+                self.store.conversations.pop(next(iter(self.store.conversations)))
         return self.created(request, conversation_id, message_ids)
 
     def validate(self, conversation: _Conversation) -> None:

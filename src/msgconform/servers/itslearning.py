@@ -11,7 +11,8 @@ Design, in the order a request meets it:
   as ASP.NET Web API does. Errors are ASP.NET error objects `{"Message": ...}`.
 - State is a `_Store` per app: messages plus one `_View` per (message, person) holding
   that person's IsRead/IsReplied/IsForwarded. Replying sets IsReplied on the replier's
-  own copy. One lock guards it all.
+  own copy. One lock guards it all. At most `MAX_STORED_MESSAGES` messages and
+  `MAX_STORED_TEXT_BYTES` of subjects and texts are kept; the oldest go first.
 - Bodies and formats go through `_http.Bodies`; this module only sees Python values.
 - Faults and variants are `self.faults.on("name")` tests at the one place each acts.
 - Nothing a client sends may produce a 5xx: every handler runs inside a catch-all that
@@ -39,6 +40,7 @@ from starlette.routing import Route
 
 from msgconform import specs
 from msgconform.servers import _xmlstyle
+from msgconform.servers._limits import MAX_STORED_MESSAGES, MAX_STORED_TEXT_BYTES
 from msgconform.servers._http import FORM_TYPE, XML_TYPES, Bodies, MalformedBody, UnsupportedMediaType, media_type
 from msgconform.servers.faults import FaultSet
 from msgconform.xmlcodec import XmlCodec, XmlError
@@ -101,6 +103,10 @@ class _Message:
         return {self.sender, *self.to, *self.bcc}
 
 
+def _text_size(message: _Message) -> int:
+    return sum(len(str(part).encode("utf-8", "replace")) for part in (message.subject, message.text) if part)
+
+
 @dataclass
 class _View:
     """One person's copy of a message."""
@@ -119,6 +125,7 @@ class _Store:
     views: dict[tuple[int, int], _View] = field(default_factory=dict)
     issued: set[int] = field(default_factory=set)
     rng: random.Random = field(default_factory=lambda: random.Random(20261122))
+    text_bytes: int = 0  # UTF-8 size of the subjects and texts kept (servers._limits)
 
     def new_id(self) -> int:
         """A message id never issued before (call with the lock held)."""
@@ -130,6 +137,18 @@ class _Store:
                 new = self.rng.randrange(2**32 + 1, 2**53)
         self.issued.add(new)
         return new
+
+    def keep(self, message: _Message) -> None:
+        """Store a message; the oldest are forgotten past the limits (call with the lock held)."""
+        self.messages[message.id] = message
+        self.text_bytes += _text_size(message)
+        while len(self.messages) > 1 and (
+            len(self.messages) > MAX_STORED_MESSAGES or self.text_bytes > MAX_STORED_TEXT_BYTES
+        ):
+            oldest = self.messages.pop(next(iter(self.messages)))
+            self.text_bytes -= _text_size(oldest)
+            for person in oldest.participants():
+                self.views.pop((oldest.id, person), None)
 
     def view(self, message_id: int, person_id: int, *, any_user: bool = False) -> tuple[_Message, _View] | None:
         """The person's copy, or None if the person may not see it (call with the lock held)."""
@@ -441,10 +460,10 @@ class _Server:
             for view, attribute, moment in marks:
                 setattr(view, attribute, moment)
             new_id = self.store.new_id()
-            self.store.messages[new_id] = _Message(
+            self.store.keep(_Message(
                 new_id, person.id, tuple(to), tuple(bcc), message.get("Subject"), message.get("Text"), now,
                 message.get("ReplyToMessageId"),
-            )
+            ))
             self.store.views[(new_id, person.id)] = _View(is_read=True)
             shown_id = self.store.new_id() if self.faults.on("location-wrong-id") else new_id
         headers = {}
