@@ -164,8 +164,9 @@ def test_sigterm_mid_run_writes_the_reports_and_leaves_no_process(tmp_path):
         with running_servers(["itslearning"]) as servers:
             targets = tmp_path / "targets.toml"
             targets.write_text(_two_apis(servers.targets_toml(), slow_url), encoding="utf-8")
+            # --jobs 1: the APIs one after the other, so itslearning is judged before highq starts
             run = Background("run", "--targets", targets, "--report-dir", tmp_path / "reports", "--max-examples", "2",
-                     env=without_html())
+                             "--jobs", "1", env=without_html())
             deadline = time.monotonic() + RUN_BOUND
             while time.monotonic() < deadline and run.process.poll() is None:
                 if (tmp_path / "reports").exists() and _highq_started(run):
@@ -221,3 +222,45 @@ def _stderr_so_far(run: Background) -> str:
         text += chunk
     _seen[id(run)] = text
     return text
+
+
+def test_sigterm_while_suites_run_concurrently_stops_them_all(tmp_path):
+    # --jobs 2: both APIs' suite processes run at once; the signal must stop both within the
+    # bound, not wait for a worker thread to see its suite end on its own.
+    with hostile_server("trickle") as slow_url:
+        from msgconform.servers.embedded import running_servers
+
+        with running_servers(["itslearning"]) as servers:
+            targets = tmp_path / "targets.toml"
+            targets.write_text(_two_apis(servers.targets_toml(), slow_url), encoding="utf-8")
+            run = Background("run", "--targets", targets, "--report-dir", tmp_path / "reports", "--max-examples", "2",
+                             "--jobs", "2", env=without_html())
+            deadline = time.monotonic() + RUN_BOUND
+            children: set[int] = set()
+            while time.monotonic() < deadline and run.process.poll() is None:
+                children = {pid for pid in _children(run.process.pid) if _is_suite(pid)}
+                if len(children) >= 2:
+                    break
+                time.sleep(0.2)
+            assert len(children) >= 2, "the two suite processes never ran at once"
+            children = _children(run.process.pid)
+            sent = time.monotonic()
+            run.process.send_signal(signal.SIGTERM)
+            done = run.wait(timeout=30)
+            stopped_after = time.monotonic() - sent
+    assert stopped_after < 8.0, done
+    assert done.status == 2, done
+    gone_by = time.monotonic() + 1.0
+    while [pid for pid in children if _alive(pid)] and time.monotonic() < gone_by:
+        time.sleep(0.05)
+    assert not [pid for pid in children if _alive(pid)], done
+    document = _reports(tmp_path / "reports")
+    assert document["interrupted"] is True
+    assert set(document["apis"]) == {"itslearning", "highq"}
+
+
+def _is_suite(pid: int) -> bool:
+    try:
+        return b"msgconform-targets" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
