@@ -204,11 +204,11 @@ def _interrupted_events(unfinished: list[str], workdir: Path, signal_name: str) 
 
 
 def exit_status(report: RunReport) -> int:
-    if report.interrupted:
-        return 2
     verdicts = [result.verdict(report.strict) for result in report.apis]
     if "nonconformant" in verdicts:
-        return 1
+        return 1  # contracts.md section 1: this wins over 2, an interrupted run's 2 included
+    if report.interrupted:
+        return 2
     if report.baseline is not None and report.baseline.stale and report.strict:
         return 1  # contracts.md section 5: like pytest's strict xfail; verdicts stay as they are
     if "error" in verdicts or not verdicts:

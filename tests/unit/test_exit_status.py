@@ -38,6 +38,8 @@ def test_a_must_failure_elsewhere_wins_over_a_stopped_api():
     assert exit_status(_report(_result("itslearning", stopped=True), _result("highq", fail=True))) == 1
 
 
-def test_an_interrupted_run_exits_2_whatever_was_judged():
+def test_an_interrupted_run_exits_2_unless_a_must_failure_was_judged():
     assert exit_status(_report(_result("itslearning"), _result("highq"))) == 0
-    assert exit_status(_report(_result("itslearning"), _result("highq", fail=True), interrupted=True)) == 2
+    assert exit_status(_report(_result("itslearning"), _result("highq"), interrupted=True)) == 2
+    # contracts.md section 1: a nonconformance (1) wins over 2 when both happen in one run
+    assert exit_status(_report(_result("itslearning"), _result("highq", fail=True), interrupted=True)) == 1
