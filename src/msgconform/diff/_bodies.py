@@ -32,7 +32,8 @@ XML_TYPES = ("application/xml", "text/xml")
 VOLATILE: tuple[tuple[str, str], ...] = (
     ("identifiers (members named `…Id`, `…id`, `…Ids`, `ref`; digits in URLs and paths)",
      "the vendor hands out new ones on every run"),
-    ("date-times (ISO 8601 values, the `Date` header)", "they are the time of the run"),
+    ("the instant of date-times (ISO 8601 values; their form, fraction digits and offset, is compared) "
+     "and the `Date` header", "they are the time of the run"),
     ("the scheme, host and port of URLs, query values in URLs",
      "the target's address and per-request references differ from run to run"),
     ("digits inside texts (`No message with id 72`)", "they are identifiers and counts of the run"),
@@ -45,7 +46,7 @@ VOLATILE: tuple[tuple[str, str], ...] = (
 IGNORED_HEADERS = frozenset({"date", "content-length", "connection", "transfer-encoding", "keep-alive"})
 
 _ID_KEY = re.compile(r"(?i)(id|ids|ref)$")
-_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _DIGITS = re.compile(r"\d+")
 NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 
@@ -174,8 +175,11 @@ def mask(value: Any, key: str = "") -> Any:
 
 
 def mask_text(text: str) -> str:
-    if _DATE_TIME.match(text.strip()):
-        return "<date-time>"
+    date = _DATE_TIME.match(text.strip())
+    if date:  # the instant differs; its form (fraction digits, offset) is behaviour
+        fraction, offset = date.group(1), date.group(2)
+        return "<date-time" + (f", {len(fraction) - 1} fraction digits" if fraction else "") + \
+            f", {'offset ' + offset if offset else 'no offset'}>"
     if re.match(r"^[a-z][a-z0-9+.-]*://", text.strip(), re.I) or text.startswith("/"):
         return mask_url(text.strip())
     text = mask_nonce(_URLS.sub(lambda m: mask_url(m.group(0)), text))

@@ -23,6 +23,11 @@ class Change:
     regression: bool = False
     note: str = ""
 
+    @property
+    def label(self) -> str:
+        """One line naming the change: `section: subject-or-where: before → after`."""
+        return f"{self.section}: {self.subject or self.where}: {self.before} → {self.after}"
+
     def as_dict(self) -> dict:
         return {"api": self.api, "section": self.section, "where": self.where, "subject": self.subject,
                 "before": self.before, "after": self.after, "regression": self.regression, "note": self.note}
