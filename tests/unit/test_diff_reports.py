@@ -149,3 +149,11 @@ def test_the_library_api_returns_the_same_as_the_command(tmp_path):
     a, b = write(tmp_path / "a.json", BASE), write(tmp_path / "b.json", BASE)
     result = diff.compare(a, b)
     assert result.kind == "reports" and result.exit_status == 0 and not result.changes
+
+
+@pytest.mark.parametrize("args", [["diff"], ["diff", "one"], ["diff", "a", "b", "--format", "html"]])
+def test_usage_errors_are_one_line_and_status_2(capsys, args):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(args)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err.startswith("msgconform: diff: ") and len(err.strip().splitlines()) == 1

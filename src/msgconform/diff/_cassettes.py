@@ -73,6 +73,7 @@ class Answer:
     headers: dict[str, str]  # lower-case name -> value as compared
     shape: dict[str, set[str]]
     value: Any
+    accept: str = ""  # what the request asked for
     root: str = "$"  # where body paths start: `$` (JSON), `/Root` (XML read by the codec), "" (else)
 
     @property
@@ -255,7 +256,9 @@ def _answer(cassette: str, interaction: dict, spec: _Spec, ids: _Ids) -> Answer:
     shape, value, root = _bodies.read(body, media, spec.codec_read(op, status, media))
     compared = {name: _bodies.header_value(name, ", ".join(values)) for name, values in headers.items()
                 if name not in _bodies.IGNORED_HEADERS}
-    return Answer(cassette, _request_key(request, spec, ids), operation, status, media, compared, shape, value, root)
+    accept = ", ".join(_headers(request.get("headers") or {}).get("accept", [])) or "(none)"
+    return Answer(cassette, _request_key(request, spec, ids), operation, status, media, compared, shape, value,
+                  accept, root)
 
 
 # --- per group ---------------------------------------------------------------------------------
@@ -266,7 +269,24 @@ class Group:
     count: int = 0
     headers: Counter = field(default_factory=Counter)
     paths: Counter = field(default_factory=Counter)
+    containers: Counter = field(default_factory=Counter)  # path -> items in which it held an object, array or element
     types: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def holders(self, path: str) -> int:
+        """How many items could have had `path`: those whose parent of it was an object (an
+        array's items, an element); all of them for a header or a top-level path."""
+        parent = _parent(path)
+        return self.count if parent is None else self.containers.get(parent, 0)
+
+
+_CONTAINERS = frozenset({"object", "array", "element"})
+
+
+def _parent(path: str) -> str | None:
+    """`$.To[].PersonId` -> `$.To[]`, `/Message/Subject` -> `/Message`; None at the top."""
+    sep = "." if path.startswith("$") else "/"
+    head, cut, _ = path.rpartition(sep)
+    return head if cut and head else None
 
 
 class Groups:
@@ -282,6 +302,8 @@ class Groups:
         group.paths.update(shape.keys())
         for path, kinds in shape.items():
             group.types[path] |= kinds
+            if kinds & _CONTAINERS:
+                group.containers[path] += 1
 
 
 def _types(kinds: set[str]) -> str:
@@ -304,15 +326,21 @@ def compare_groups(api: str, old: Groups, new: Groups, *, what: str = "answers")
                                                  ("body", before.paths, after.paths)):
             for name in dict.fromkeys([*counts_old, *counts_new]):
                 had, has = counts_old.get(name, 0), counts_new.get(name, 0)
-                if had == before.count and has < after.count:
+                if section == "body" and name.endswith("[]"):
+                    could_old, could_new = had, has  # array items: an empty array is a value, not a loss
+                elif section == "body":
+                    could_old, could_new = before.holders(name), after.holders(name)
+                else:
+                    could_old, could_new = before.count, after.count
+                if had and had == could_old and has < could_new:
                     changes.append(Change(api, f"{section}: removed", label, name, f"in all {had}",
-                                          f"in {has} of {after.count}", regression=True))
+                                          f"in {has} of {could_new}", regression=True))
                 elif had == 0 and has:
                     changes.append(Change(api, f"{section}: added", label, name, "absent",
-                                          f"in {has} of {after.count}"))
+                                          f"in {has} of {could_new}"))
                 elif had and not has:
                     changes.append(Change(api, f"{section}: no longer seen", label, name,
-                                          f"in {had} of {before.count}", "absent"))
+                                          f"in {had} of {could_old}", "absent"))
         for path in before.types.keys() & after.types.keys():
             was, now = before.types[path] - {"null"}, after.types[path] - {"null"}
             if was and now and was != now:
@@ -325,21 +353,22 @@ def compare_groups(api: str, old: Groups, new: Groups, *, what: str = "answers")
 
 
 def _media_regressions(api: str, old: list[Answer], new: list[Answer]) -> list[Change]:
-    """An (operation, status) whose OLD answers all had one media type that some NEW answers lack."""
-    by_old: dict[tuple[str, int], set[str]] = defaultdict(set)
-    by_new: dict[tuple[str, int], Counter] = defaultdict(Counter)
+    """Requests of an operation asking for the same media types (`Accept`) whose OLD answers
+    of a status all had one media type that some NEW answers of that status lack."""
+    by_old: dict[tuple[str, int, str], set[str]] = defaultdict(set)
+    by_new: dict[tuple[str, int, str], Counter] = defaultdict(Counter)
     for a in old:
-        by_old[(a.operation, a.status)].add(a.media)
+        by_old[(a.operation, a.status, a.accept)].add(a.media)
     for a in new:
-        by_new[(a.operation, a.status)][a.media] += 1
+        by_new[(a.operation, a.status, a.accept)][a.media] += 1
     changes = []
-    for (operation, status), medias in by_old.items():
-        now = by_new.get((operation, status))
+    for (operation, status, accept), medias in by_old.items():
+        now = by_new.get((operation, status, accept))
         if len(medias) == 1 and now:
             media = next(iter(medias))
             lacking = sum(n for m, n in now.items() if m != media)
             if lacking:
-                changes.append(Change(api, "media type", f"{operation} → {status}", "", media,
+                changes.append(Change(api, "media type", f"{operation} → {status} (Accept: {accept})", "", media,
                                       ", ".join(sorted(now)) + f" ({lacking} of {sum(now.values())} not {media})",
                                       regression=True))
     return changes
