@@ -88,7 +88,9 @@ def value_shape(value: Any, root: str = "$", sep: str = ".") -> dict[str, set[st
         shape.setdefault(path, set()).add(type_name(node))
         if isinstance(node, dict):
             for key, child in node.items():
-                walk(child, f"{path}{sep}{key}")
+                key = str(key)
+                step = f"['{key}']" if sep in key or "[" in key or "'" in key else f"{sep}{key}"
+                walk(child, f"{path}{step}")
         elif isinstance(node, list):
             for item in node:
                 walk(item, f"{path}[]")
