@@ -6,7 +6,9 @@ volatile parts masked.
 - XML: read with the project's codec (`msgconform.xmlcodec`) against the schema the spec
   documents for that answer (operation, status, media type), so element texts get the
   documented types (`<MessageId>82</MessageId>` is an integer, a text that does not convert
-  stays a string). Paths are element paths from the root: `/Message/To[]/PersonId`. XML the
+  stays a string). Paths are element paths from the root: `/Message/To[]/PersonId`; where
+  the XML departs from the documented shape (elements out of order, say), the codec's
+  finding is a path too: `(codec) /Message/Subject: out of documented order …`. XML the
   codec cannot read as documented (another root, another namespace, or no schema for that
   answer) is walked element by element with the codec's parser: `/{ns}root/child`, each
   element typed `element` (it has children), `nil` (`i:nil`), `text` or `empty`.
@@ -117,7 +119,7 @@ def read(body: str, media: str, codec_read) -> tuple[dict[str, set[str]], Any, s
             root, value, findings = read_value
             shape = value_shape(value, f"/{root}", "/")
             for finding in findings:
-                shape.setdefault(f"/{root} (codec: {_DIGITS.sub('N', finding)})", set()).add("finding")
+                shape.setdefault(f"(codec) {_DIGITS.sub('N', finding)}", set()).add("finding")
             return shape, mask(value), f"/{root}"
         shape, value = _xml_walk(body)
         return shape, value, ""
