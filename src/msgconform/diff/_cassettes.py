@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 from deepdiff import DeepDiff
@@ -204,9 +204,32 @@ class _Ids:
             if re.fullmatch(r"-?\d+", str(value)):
                 found.append(str(value))
 
-    def name(self, text: str) -> str:
-        """`text` with every identifier handed out replaced by its name."""
-        return re.sub(r"(?<![\w.])\d+(?![\w.])", lambda m: self.names.get(m.group(0), m.group(0)), text)
+    def name(self, value: str) -> str:
+        """`value` (a whole path segment, query value or body value) by its name when it is
+        an identifier handed out (`-82` -> `-<cassette#3>`), else as it is."""
+        text = str(value)
+        sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+        return sign + self.names[digits] if digits in self.names else text
+
+    def in_body(self, value: Any, key: str = "") -> Any:
+        """A JSON body with the identifiers it carries (under members named `…Id`, `…Ids`) named."""
+        if isinstance(value, dict):
+            return {k: self.in_body(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.in_body(item, key) for item in value]
+        if key and _bodies._ID_KEY.search(key) and isinstance(value, (int, str)) and not isinstance(value, bool):
+            return self.name(str(value))
+        return value
+
+    def in_xml(self, shape: Any, idish: bool = False) -> Any:
+        """An XML body as `cassettes.normalized_body` gives it (tag, attributes, text, children)."""
+        if not isinstance(shape, tuple) or len(shape) != 4:
+            return shape
+        tag, attributes, text, children = shape
+        local = str(tag).rpartition("}")[2]
+        here = idish or bool(_bodies._ID_KEY.search(local))
+        return (tag, attributes, self.name(text) if here and text else text,
+                tuple(self.in_xml(child, here) for child in children))
 
 
 def _request_key(request: dict, spec: _Spec, ids: _Ids) -> str:
@@ -214,12 +237,23 @@ def _request_key(request: dict, spec: _Spec, ids: _Ids) -> str:
     method = str(request["method"]).upper()
     operation, _ = spec.operation(method, parts.path)
     headers = _headers(request.get("headers") or {})
-    body = cassettes.normalized_body(_text(request.get("body")) or None)
     path = parts.path[len(spec.prefix):] if spec.prefix and parts.path.startswith(spec.prefix) else parts.path
-    return _bodies.mask_nonce(ids.name(json.dumps([
-        operation, path, parts.query, headers.get("accept"), headers.get("content-type"),
+    template = operation.split(" ", 1)[1].split("/")
+    segments = path.split("/")
+    if len(template) == len(segments):  # only what the template leaves open can be an id
+        segments = [ids.name(seg) if t.startswith("{") else seg for seg, t in zip(segments, template)]
+    else:
+        segments = [ids.name(seg) for seg in segments]
+    query = "&".join(f"{k}={ids.name(v)}" for k, v in parse_qsl(parts.query, keep_blank_values=True))
+    body = cassettes.normalized_body(_text(request.get("body")) or None)
+    if isinstance(body, tuple) and body[0] == "json":
+        body = ("json", json.dumps(ids.in_body(json.loads(body[1])), sort_keys=True))
+    elif isinstance(body, tuple) and body[0] == "xml":
+        body = ("xml", ids.in_xml(body[1]))
+    return _bodies.mask_nonce(json.dumps([
+        operation, "/".join(segments), query, headers.get("accept"), headers.get("content-type"),
         headers.get("authorization"), repr(body),
-    ], ensure_ascii=False)))
+    ], ensure_ascii=False))
 
 
 def read_answers(folder: Path, spec: _Spec, stable_ids: Iterable[Any] = ()) -> dict[str, list[Answer]]:
@@ -417,6 +451,10 @@ def _compare_pair(api: str, old: Answer, new: Answer, found: Counter, labels: di
     root = old.root
     for deep_path, change in (diff.get("values_changed") or {}).items():
         note("body value", old.group, _path(deep_path, root), change["old_value"], change["new_value"])
+    for kind, before, after in (("iterable_item_added", False, True), ("iterable_item_removed", True, False)):
+        for deep_path, value in (diff.get(kind) or {}).items():  # one list item more or less
+            note("body item " + ("added" if after else "removed"), old.group, _path(deep_path, root),
+                 value if before else "-", value if after else "-")
 
 
 def _show(value: Any) -> str:
