@@ -91,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     selftest.add_argument("--cassette-dir", type=Path, default=Path("cassettes"), metavar="DIR",
                           help="recorded cassettes to mutate responses of (default cassettes/)")
     _add_baseline_command(commands)
+    diff = commands.add_parser("diff", help="what changed between two runs (reports or cassette folders)")
+    diff.add_argument("old", type=Path, metavar="OLD", help="conformance.json, a report folder, or a cassette folder")
+    diff.add_argument("new", type=Path, metavar="NEW", help="the same kind as OLD")
+    diff.add_argument("--strict", action="store_true", help="a SHOULD case that now fails is a regression too")
+    diff.add_argument("--format", choices=("markdown", "json"), default="markdown")
     return parser
 
 
@@ -201,6 +206,14 @@ def _selftest(args: argparse.Namespace) -> int:
     return selftest.main(args.api, args.fault, jobs=args.jobs, cassette_dir=None if args.fault else args.cassette_dir)
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from msgconform import diff
+
+    result = diff.compare(args.old, args.new, strict=args.strict)  # UsageError: one line, status 2
+    sys.stdout.write(diff.render_json(result) if args.format == "json" else diff.render_markdown(result))
+    return result.exit_status
+
+
 # --- baselines and case selection (contracts.md section 5) -------------------------------------
 
 
@@ -249,4 +262,5 @@ def _baseline(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"run": _run, "serve": _serve, "report": _report, "selftest": _selftest, "baseline": _baseline}
+_COMMANDS = {"run": _run, "serve": _serve, "report": _report, "selftest": _selftest, "baseline": _baseline,
+             "diff": _diff}

@@ -58,27 +58,30 @@ class Finding:
         return ", ".join(parts)
 
 
-def _cases(api: str, names: Iterable[str], report_dir: Path) -> dict:
+def _cases(api: str, names: Iterable[str], report_dir: Path, record_to: Path | None = None) -> dict:
+    """The outcomes of one run; with `record_to`, the run also records its cassettes there
+    (for the behaviour diff, `msgconform.diff`: the same run, no second one)."""
+    recording = {"mode": "record", "cassette_dir": record_to} if record_to is not None else {}
     with open(os.devnull, "w") as quiet:
-        result = run(RunOptions(apis=[api], faults=list(names), max_examples=MAX_EXAMPLES, report_dir=report_dir),
-                     log=quiet)
+        result = run(RunOptions(apis=[api], faults=list(names), max_examples=MAX_EXAMPLES, report_dir=report_dir,
+                                **recording), log=quiet)
     return {item.case.id: item for item in result.report.apis[0].cases}
 
 
-def check_faithful(api: str, report_dir: Path) -> Finding:
-    cases = _cases(api, [], report_dir)
+def check_faithful(api: str, report_dir: Path, record_to: Path | None = None) -> Finding:
+    cases = _cases(api, [], report_dir, record_to)
     return Finding("faithful", api, "(no fault)", not_passing={
         cid: f"{c.outcome}: {c.details}" for cid, c in cases.items() if c.outcome != "pass" or c.checked < 1})
 
 
-def check_variant(entry: registry.Entry, report_dir: Path) -> Finding:
-    cases = _cases(entry.api, [entry.name], report_dir)
+def check_variant(entry: registry.Entry, report_dir: Path, record_to: Path | None = None) -> Finding:
+    cases = _cases(entry.api, [entry.name], report_dir, record_to)
     return Finding("variant", entry.api, entry.name, disturbed={
         cid: f"{c.outcome}: {c.details}" for cid, c in cases.items() if c.outcome in (*FAILED, "error")})
 
 
-def check_fault(entry: registry.Entry, report_dir: Path) -> Finding:
-    cases = _cases(entry.api, [entry.name], report_dir)
+def check_fault(entry: registry.Entry, report_dir: Path, record_to: Path | None = None) -> Finding:
+    cases = _cases(entry.api, [entry.name], report_dir, record_to)
     return Finding(
         "fault", entry.api, entry.name, expected=entry.catches,
         missed=[cid for cid in entry.catches if cases[cid].outcome not in FAILED],

@@ -191,3 +191,109 @@ def test_a_second_run_empties_the_results_and_extends_the_history(built):
     assert second and not first & second
     assert len(second) == len(first)  # the same run again: nothing of the first run is left over
     assert (built / allure_html.HISTORY).read_text(encoding="utf-8").count("\n") == 2
+
+
+# --- `msgconform diff`'s Markdown, as a GitHub job summary shows it -------------------------
+
+SUMMARY_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>job summary</title>
+<style>body{{font-family:sans-serif;font-size:14px;max-width:1200px;margin:16px}}
+table{{border-collapse:collapse;display:block;overflow:auto}}th,td{{border:1px solid #d0d7de;padding:6px 13px}}
+code{{background:#eff1f3;padding:.2em .4em;border-radius:6px}}</style></head>
+<body><article class="markdown-body">{body}</article></body></html>"""
+
+
+class _Tables(HTMLParser):
+    """Headings and tables of the rendered page: [(heading, [[cell, ...], ...]), ...]."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[str] = []
+        self.tables: list[tuple[str, list[list[str]]]] = []
+        self._text: list[str] | None = None
+        self._row: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs) -> None:  # noqa: ANN001
+        if tag in ("h1", "h2", "td", "th"):
+            self._text = []
+        elif tag == "table":
+            self.tables.append((self.headings[-1] if self.headings else "", []))
+        elif tag == "tr":
+            self._row = []
+
+    def handle_endtag(self, tag) -> None:  # noqa: ANN001
+        if tag in ("h1", "h2") and self._text is not None:
+            self.headings.append("".join(self._text).strip())
+            self._text = None
+        elif tag in ("td", "th") and self._text is not None and self._row is not None:
+            self._row.append("".join(self._text).strip())
+            self._text = None
+        elif tag == "tr" and self._row is not None:
+            self.tables[-1][1].append(self._row)
+            self._row = None
+
+    def handle_data(self, data) -> None:  # noqa: ANN001
+        if self._text is not None:
+            self._text.append(data)
+
+
+def show_summary(markdown: str, where: Path, tmp_path: Path) -> _Tables:
+    """The Markdown rendered by GitHub's renderer (cmark-gfm), loaded in Chromium, parsed
+    back from the DOM; a screenshot is left beside it."""
+    cmarkgfm = pytest.importorskip("cmarkgfm")
+    page = where.with_suffix(".html")
+    html = cmarkgfm.github_flavored_markdown_to_html(markdown)
+    page.write_text(SUMMARY_PAGE.format(body=html), encoding="utf-8")
+    rendered = render(page.resolve().as_uri(), tmp_path, "--dump-dom")
+    assert rendered.returncode == 0, rendered.stderr[-2000:]
+    taken = render(page.resolve().as_uri(), tmp_path, f"--screenshot={where.with_suffix('.png')}")
+    assert taken.returncode == 0 and where.with_suffix(".png").stat().st_size > 5_000, taken.stderr[-2000:]
+    parsed = _Tables()
+    parsed.feed(rendered.stdout)
+    return parsed
+
+
+def test_the_diff_of_two_reports_reads_as_a_job_summary(built, tmp_path):
+    """A real run's conformance.json against a copy with one case regressed: the summary's
+    title says so, and the first table after the overview is the regression, cell by cell."""
+    document = json.loads((built / "conformance.json").read_text(encoding="utf-8"))
+    case = document["apis"]["itslearning"]["cases"][0]
+    case.update(outcome="fail", details="a send answered 200 (POST /restapi/personal/messages/send/v1)")
+    document["apis"]["itslearning"]["verdict"] = "nonconformant"
+    after = tmp_path / "after.json"
+    after.write_text(json.dumps(document), encoding="utf-8")
+    done = run_msgconform("diff", built / "conformance.json", after, timeout=60)
+    assert done.status == 1, done
+    page = show_summary(done.stdout, built / "diff-summary", tmp_path)
+    assert page.headings[0] == "msgconform diff: 2 regressions"  # the case, and the verdict
+    overview, regressions = page.tables[0], page.tables[1]
+    assert overview[1][0] == ["API", "before", "after", "regressions", "other changes"]
+    assert ["itslearning", "conformant", "nonconformant", "2", "0"] in overview[1]
+    assert regressions[0] == "Regressions"
+    first = regressions[1][1]
+    assert first[:5] == ["itslearning", "regressed", f"{case['id']} ({case['level']})", "pass", "fail"]
+    assert first[5] == case["details"]  # the `|`-free details in one cell
+
+
+def test_the_behaviour_diff_reads_as_a_job_summary(tmp_path):
+    """The committed cassettes against a copy whose sends lost their Location header."""
+    _require_tools()
+    import yaml
+
+    from tests.helpers import REPO
+
+    after = tmp_path / "after"
+    shutil.copytree(REPO / "cassettes", after)
+    path = after / "itslearning" / "test_send.test_send_accepts_json_media_types.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for interaction in data["interactions"]:
+        interaction["response"]["headers"].pop("location", None)
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    done = run_msgconform("diff", REPO / "cassettes", after, timeout=120)
+    assert done.status == 1, done
+    page = show_summary(done.stdout, tmp_path / "behaviour-summary", tmp_path)
+    assert page.headings[0].startswith("msgconform diff: ") and "regression" in page.headings[0]
+    assert page.headings[1] == "Regressions"
+    rows = page.tables[1][1]
+    assert rows[0] == ["API", "change", "answers", "what", "before", "after", "seen in"]
+    assert any(row[1] == "headers: removed" and row[3] == "location" for row in rows[1:]), rows
+    assert "Not compared, and why" in page.headings

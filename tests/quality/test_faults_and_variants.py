@@ -8,13 +8,20 @@ functions `msgconform selftest` uses (src/msgconform/selftest.py):
   fails or errors — a fault that breaks everything proves nothing;
 - a variant: the API stays conformant;
 - the faithful servers: every catalogued case passes, judged at least once.
+
+Each of these runs also records its cassettes, and the behaviour diff (`msgconform diff`)
+of the faithful server's recording against the entry's names what the entry's `diff:` in
+faults.yaml says it names, with the exit status it gives (no run is made twice for it;
+see conftest.py). Two recordings of the faithful server diff to nothing.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from msgconform import catalogue, selftest
+from msgconform import catalogue, diff, selftest
 from msgconform.runner import embedded_apis
 from msgconform.servers import faults as registry
 
@@ -25,22 +32,54 @@ FAULTS = [entry for entry in registry.registry() if entry.kind == "fault" and en
 VARIANTS = [entry for entry in registry.registry() if entry.kind == "variant" and entry.api in APIS]
 
 
+def diff_problems(entry: registry.Entry, faithful: Path, recorded: Path) -> list[str]:
+    """What the behaviour diff of `faithful` against `recorded` gets wrong about `entry`."""
+    if entry.diff is None:
+        return []
+    if not (recorded / "manifest.json").is_file():
+        return [f"{entry.name}: its run left no recording to diff"]
+    result = diff.compare(faithful, recorded)
+    labels = [change.label for change in result.changes]
+    problems = [f"the diff does not name {name!r}" for name in entry.diff.names
+                if not any(name in label for label in labels)]
+    if entry.diff.none and labels:
+        problems.append("the diff should name nothing")
+    if result.exit_status != entry.diff.exit:
+        problems.append(f"the diff exits {result.exit_status}, not {entry.diff.exit}")
+    if problems:
+        shown = "\n  ".join(("R " if c.regression else "  ") + c.label for c in result.changes) or "(nothing)"
+        problems.append(f"it names:\n  {shown}")
+    return problems
+
+
 @pytest.mark.parametrize("api", APIS)
-def test_faithful_server_passes_every_case(api, tmp_path):
-    finding = selftest.check_faithful(api, tmp_path)
+def test_faithful_server_passes_every_case(api, faithful_recording):
+    finding, _ = faithful_recording(api)
     assert finding.ok, finding.explain()
 
 
+@pytest.mark.parametrize("api", APIS)
+def test_two_recordings_of_the_faithful_server_diff_to_nothing(api, tmp_path, faithful_recording):
+    _, first = faithful_recording(api)
+    selftest.check_faithful(api, tmp_path / "reports", record_to=tmp_path / "cassettes")
+    result = diff.compare(first, tmp_path / "cassettes")
+    assert result.exit_status == 0 and not result.changes, [c.label for c in result.changes]
+
+
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f"{f.api}:{f.name}")
-def test_fault_is_caught_by_its_cases_only(fault, tmp_path):
-    finding = selftest.check_fault(fault, tmp_path)
-    assert finding.ok, f"{fault.name}: {finding.explain()}"
+def test_fault_is_caught_by_its_cases_only(fault, tmp_path, faithful_recording):
+    finding = selftest.check_fault(fault, tmp_path / "reports", record_to=tmp_path / "cassettes")
+    problems = [] if finding.ok else [f"{fault.name}: {finding.explain()}"]
+    problems += diff_problems(fault, faithful_recording(fault.api)[1], tmp_path / "cassettes")
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: f"{v.api}:{v.name}")
-def test_variant_stays_conformant(variant, tmp_path):
-    finding = selftest.check_variant(variant, tmp_path)
-    assert finding.ok, f"variant {variant.name} was blamed: {finding.explain()}"
+def test_variant_stays_conformant(variant, tmp_path, faithful_recording):
+    finding = selftest.check_variant(variant, tmp_path / "reports", record_to=tmp_path / "cassettes")
+    problems = [] if finding.ok else [f"variant {variant.name} was blamed: {finding.explain()}"]
+    problems += diff_problems(variant, faithful_recording(variant.api)[1], tmp_path / "cassettes")
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("api", APIS)

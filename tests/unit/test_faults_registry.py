@@ -87,3 +87,25 @@ def test_a_malformed_entry_is_refused_with_its_position(monkeypatch, tmp_path) -
     finally:
         monkeypatch.undo()
         faults.registry.cache_clear()
+
+
+# APIs whose faults and variants say what the behaviour diff names (tests/quality checks it).
+# An API added later joins this list once its entries carry `diff:`.
+DIFF_COVERED = ("itslearning", "highq")
+
+
+def test_every_entry_says_what_the_behaviour_diff_names_for_it():
+    lacking = [f"{e.api}:{e.name}" for e in faults.registry() if e.api in DIFF_COVERED and e.diff is None]
+    assert not lacking, f"no `diff:` in faults.yaml for {lacking}"
+
+
+def test_a_diff_expectation_names_something_or_says_none():
+    from pydantic import ValidationError
+
+    from msgconform.servers.faults import DiffExpectation
+
+    assert DiffExpectation(none=True).none
+    assert DiffExpectation(exit=1, names=("headers: removed: location:",)).exit == 1
+    for bad in ({}, {"none": True, "names": ["x"]}, {"none": True, "exit": 1}, {"exit": 2, "names": ["x"]}):
+        with pytest.raises(ValidationError):
+            DiffExpectation.model_validate(bad)

@@ -9,6 +9,7 @@ A suite binds these to its own case ids with `response_check(api, case_id)(fn)`.
 from __future__ import annotations
 
 import json
+import re
 
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi import checks as st_checks
@@ -178,3 +179,27 @@ def credentials_enforced(case_id: str):
             harness.recorder.judge(case_id, status in (401, 403), f"with {label}, {exchange.where} answered {status}")
 
     return followup
+
+
+_ID_NAME = re.compile(r"(?i)(id|ids)$")
+
+
+def stable_example(body: object, limit: int = 120) -> str:
+    """A request body quoted in an INFO observation, written so that two runs against the
+    same server quote it alike (contracts.md section 6): a positive number (or a string of
+    digits) under a member named `…Id`/`…Ids` becomes `<id>`, since the target hands out
+    message and conversation ids anew on every run. Zero and negatives stay: generated
+    values no record can have, the same in every run."""
+
+    def mask(value: object, key: str = "") -> object:
+        if isinstance(value, dict):
+            return {k: mask(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [mask(item, key) for item in value]
+        if key and _ID_NAME.search(key) and not isinstance(value, bool):
+            if (isinstance(value, int) and value > 0) or (isinstance(value, str) and value.strip().isdigit()
+                                                            and int(value) > 0):
+                return "<id>"
+        return value
+
+    return repr(mask(body))[:limit]

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 from msgconform import _resources, _yaml
 
 __all__ = [
+    "DiffExpectation",
     "Entry",
     "FaultRegistryError",
     "FaultSet",
@@ -53,6 +54,28 @@ class UnknownFault(ValueError):
         self.api = api
 
 
+class DiffExpectation(BaseModel):
+    """What `msgconform diff` names when it compares a recording of the faithful server with
+    one of this entry switched on (the behaviour diff): `names` are texts each of which some
+    change's `label` contains (`section: subject-or-where: before → after`), and `exit` its exit
+    status. `none: true` says the diff reports nothing at all (the answers differ only in
+    what the diff masks, or not in what the suite's requests can see)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    exit: Literal[0, 1] = 0
+    names: tuple[str, ...] = ()
+    none: bool = False
+
+    @model_validator(mode="after")
+    def _none_names_nothing(self) -> DiffExpectation:
+        if self.none and (self.names or self.exit):
+            raise ValueError("`none: true` takes no names and exit 0")
+        if not self.none and not self.names:
+            raise ValueError("name what the diff shows in `names`, or say `none: true`")
+        return self
+
+
 class Entry(BaseModel):
     """One registry entry: a fault (with the cases that catch it) or a variant."""
 
@@ -63,6 +86,7 @@ class Entry(BaseModel):
     kind: Literal["fault", "variant"]
     description: str
     catches: tuple[str, ...] = ()
+    diff: DiffExpectation | None = None  # what the behaviour diff names for it (tests/quality)
 
     @field_validator("name")
     @classmethod
