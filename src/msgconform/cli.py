@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cassette-dir", type=Path, default=Path("cassettes"), metavar="DIR")
     run.add_argument("--allow-attacks", action="store_true",
                      help="also send hostile payloads (XML entity attacks) to targets not on loopback")
+    run.add_argument("--no-html", action="store_true", help="skip the HTML report (built when Node.js is present)")
 
     serve = commands.add_parser("serve", help="run the reference servers until interrupted")
     serve.add_argument("--host", default="127.0.0.1")
@@ -127,7 +128,8 @@ def _run(args: argparse.Namespace) -> int:
             print(f"msgconform: {api.api}: {api.harness_errors[0]}{more}", file=sys.stderr)
     for line in summary_lines(result.report):
         print(line)
-    _html_after_run(args.report_dir)
+    if not args.no_html:
+        _html_after_run(args.report_dir)
     return result.exit_status
 
 
