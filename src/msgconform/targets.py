@@ -22,14 +22,15 @@ Design:
   variable NAME when the value is read.
 - Defaults are resolved here (``rate_limit`` and ``max_requests`` depend on whether the
   host is loopback), so ``ApiTarget`` holds the effective values.
-- `dump_targets` writes the same format back with every value resolved (``headers``
-  tables, never ``token`` or ``${NAME}``): the runner uses it to hand targets to the
-  suite's subprocess. Its output holds secrets; write it with owner-only permissions.
+- `dump_targets` writes the same format back (with tomli-w) with every value resolved
+  (``headers`` tables, never ``token`` or ``${NAME}``): the runner uses it to hand targets
+  to the suite's subprocess. Its output holds secrets; write it with owner-only permissions.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import os
 import re
@@ -39,6 +40,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
+
+import tomli_w
 
 from msgconform.errors import TargetsError
 
@@ -417,52 +420,34 @@ def _read_smtp(table: _Table | None) -> Smtp:
 def dump_targets(targets: Mapping[str, ApiTarget]) -> str:
     """The targets as a targets file that `parse_targets` reads back to equal targets.
 
-    Values are written resolved (headers, not tokens; no ``${NAME}``), so the text holds
-    secrets. A value that itself reads ``${NAME}`` would be resolved again when read back.
+    Written by tomli-w (no comment has to survive here). Every field of `ApiTarget`,
+    `User` and `Smtp` that has a value is written, so a key added to them travels to the
+    suite without a change here. Values are written resolved (headers, not tokens; no
+    ``${NAME}``), so the text holds secrets. A value that itself reads ``${NAME}`` would be
+    resolved again when read back.
     """
-    lines: list[str] = []
+    document: dict[str, Any] = {}
     for api, target in targets.items():
-        lines.append(f"[{_key(api)}]")
-        lines += [f"{key} = {_value(getattr(target, key))}" for key in ("base_url", "timeout")]
-        for key in ("rate_limit", "max_requests", "proxy"):
-            if getattr(target, key) is not None:
-                lines.append(f"{key} = {_value(getattr(target, key))}")
-        lines += [f"verify = {_value(target.verify)}", ""]
-        for role, user in target.users.items():
-            lines.append(f"[{_key(api)}.users.{_key(role)}]")
-            for key in ("id", "name", "email"):
-                if getattr(user, key) is not None:
-                    lines.append(f"{key} = {_value(getattr(user, key))}")
-            lines += [f"headers = {_value(user.headers)}", ""]
+        table = _present(target, skip=("api", "users", "smtp"))
+        table["users"] = {
+            role: {**_present(user, skip=("role", "headers")), "headers": dict(user.headers)}
+            for role, user in target.users.items()
+        }
         if target.smtp is not None:
-            lines.append(f"[{_key(api)}.smtp]")
-            lines += [f"{f.name} = {_value(getattr(target.smtp, f.name))}" for f in fields(target.smtp)]
-            lines.append("")
-    return "\n".join(lines)
+            table["smtp"] = _present(target.smtp)
+        document[api] = table
+    return tomli_w.dumps(document)
 
 
-def _value(value: Any) -> str:
-    """A TOML value: booleans, numbers, strings and inline tables of strings."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, dict):
-        pairs = ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items())
-        return f"{{ {pairs} }}" if pairs else "{}"
-    return '"' + "".join(_escape(c) for c in value) + '"'
-
-
-def _escape(char: str) -> str:
-    if char in '"\\':
-        return "\\" + char
-    if char < " " or char == "\x7f":
-        return f"\\u{ord(char):04x}"
-    return char
+def _present(item: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A dataclass's fields that are not None, by name (TOML has no null)."""
+    values = {f.name: getattr(item, f.name) for f in fields(item) if f.name not in skip}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else _value(key)
+    """A key as TOML writes it: bare, or quoted (for messages naming a key path)."""
+    return key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
 
 
 # --- small helpers -------------------------------------------------------------------------
