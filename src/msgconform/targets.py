@@ -393,7 +393,7 @@ def _read_verify(table: _Table) -> bool | str:
     value = table.get("verify", "boolean or string")
     if value is None or isinstance(value, bool):
         return True if value is None else value
-    if not value:
+    if not value or "\n" in value or "\r" in value:
         table.fail("verify", "must be true, false or the path of a CA bundle")
     path = (table.ctx.base_dir / Path(value).expanduser()).resolve()
     if not path.exists():
