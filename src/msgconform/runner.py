@@ -23,6 +23,7 @@ from pathlib import Path
 
 from msgconform import _resources, cassettes, catalogue, outcomes, preflight
 from msgconform.errors import UsageError
+from msgconform.progress import Progress
 from msgconform.report import (
     RunReport,
     write_conformance_json,
@@ -103,8 +104,12 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
         # whether another API ran before it in the same process (replay of one API alone
         # must send what the recording of several sent).
         events = []
+        # The suite's own output shares stderr, so progress is one kept line per API here.
+        progress = Progress("run", len(targets), log, live=False)
         for api in targets:
-            events += _run_suite(targets.select([api]), options, workdir / api, log, suite_cassettes)
+            api_events = _run_suite(targets.select([api]), options, workdir / api, log, suite_cassettes)
+            events += api_events
+            progress.finished(api, _suite_outcome(api_events))
         evidence = [r for path in sorted(workdir.glob("**/evidence.jsonl")) for r in allure_results.read_evidence(path)]
         if recording is not None:
             if any(event["kind"] == "harness" for event in events):
@@ -130,6 +135,12 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
     write_markdown(report, options.report_dir)
     allure_results.write_allure_results(report, results_dir, evidence)
     return RunResult(report, exit_status(report))
+
+
+def _suite_outcome(events: list[dict]) -> str:
+    harness = sum(event["kind"] == "harness" for event in events)
+    judged = len({event["case"] for event in events if event["kind"] == "judgement"})
+    return f"suite finished, {judged} cases judged" + (f", {harness} harness errors" if harness else "")
 
 
 def exit_status(report: RunReport) -> int:

@@ -8,6 +8,7 @@ comments kept), and the secrets go into the environment variables the file names
 
 from __future__ import annotations
 
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -24,6 +25,8 @@ from msgconform.targets import SUPPORTED_APIS  # noqa: E402
 pytestmark = pytest.mark.integration
 
 TESTABLE = [api for api in SUPPORTED_APIS if api in AVAILABLE]
+PROGRESS = re.compile(r"^msgconform: run: \[(\d+)/(\d+)\] (\w+): suite finished, [1-9]\d* cases judged "
+                      r"\(\d+:\d\d elapsed\)$")
 
 
 def test_init_prints_a_targets_file_for_the_apis_named() -> None:
@@ -87,6 +90,10 @@ def test_a_template_filled_from_serve_runs_green(tmp_path: Path) -> None:
                               "--report-dir", tmp_path / "reports", env=env, timeout=400)
     assert done.status == 0, done
     assert [line.split(":")[0] for line in done.stdout.splitlines()] == TESTABLE
+    progress = [PROGRESS.match(line) for line in done.stderr_lines if line.startswith("msgconform: run: [")]
+    assert [m.groups() if m else None for m in progress] == [
+        (str(n), str(len(TESTABLE)), api) for n, api in enumerate(TESTABLE, 1)
+    ], done.stderr  # one progress line per API, in a log (stderr is not a terminal here)
     assert all(": conformant (" in line for line in done.stdout.splitlines()), done
     for name in (n for n in env if n.endswith(("_TOKEN", "_AUTHORIZATION")) and n.split("_")[0].lower() in TESTABLE):
         assert env[name] not in done.stdout + done.stderr
