@@ -114,7 +114,7 @@ class _GuardedAdapter(HTTPAdapter):
         super().__init__()
         self.guard = guard
 
-    def send(self, request, *args, **kwargs):  # type: ignore[override]
+    def send(self, request, *args, **kwargs):
         self.guard.admit(request.method, request.url)
         response = super().send(request, *args, **kwargs)
         body = request.body.encode() if isinstance(request.body, str) else request.body

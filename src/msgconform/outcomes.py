@@ -44,7 +44,7 @@ class ApiResult:
     tested: bool = True
 
     def counts(self) -> dict[str, int]:
-        counts = {outcome: 0 for outcome in OUTCOMES}
+        counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
         for item in self.cases:
             counts[item.outcome] += 1
         return counts

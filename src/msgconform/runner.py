@@ -69,6 +69,7 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
     """Run the suite and write the reports; raises UsageError/PreflightError for status 2."""
     started = datetime.now(timezone.utc)
     recording = None
+    suite_cassettes: Path | None = None  # replay reads them, record writes them, live has none
     with contextlib.ExitStack() as stack:
         if options.mode == "replay":
             if options.targets is not None or options.faults:
@@ -77,7 +78,7 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
             cassettes.check_replayable(options.cassette_dir, manifest, seed=options.seed,
                                        max_examples=options.max_examples)
             targets = cassettes.replay_targets(options.cassette_dir, manifest, options.apis)
-            suite_cassettes: Path | None = options.cassette_dir
+            suite_cassettes = options.cassette_dir
             print(f"msgconform: replaying {options.cassette_dir} ({', '.join(targets)}), no network", file=log)
         elif options.targets is not None:
             if options.faults:

@@ -21,9 +21,10 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from msgconform.progress import Progress
@@ -100,16 +101,16 @@ def plan(apis: Iterable[str], names: Iterable[str] = ()) -> list[tuple[str, Call
     jobs: list[tuple[str, Callable[[Path], Finding]]] = []
     for api in apis:
         if not wanted:
-            jobs.append((f"{api} faithful", lambda d, api=api: check_faithful(api, d)))
+            jobs.append((f"{api} faithful", partial(check_faithful, api)))
         for entry in _entries(api):
             if wanted and entry.name not in wanted:
                 continue
             check = check_variant if entry.kind == "variant" else check_fault
-            jobs.append((f"{api} {entry.name}", lambda d, e=entry, c=check: c(e, d)))
+            jobs.append((f"{api} {entry.name}", partial(check, entry)))
     return jobs
 
 
-def main(apis: list[str], names: list[str] = (), *, jobs: int = 2, out=None, log=None,
+def main(apis: list[str], names: Sequence[str] = (), *, jobs: int = 2, out=None, log=None,
          cassette_dir: Path | None = None) -> int:
     """Faults, variants and faithful servers (their outcome decides the exit status), then,
     when `cassette_dir` holds a recording, response mutation over it (printed, scored)."""

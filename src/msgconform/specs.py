@@ -83,7 +83,7 @@ def validator(spec: dict[str, Any], schema: dict[str, Any] | str) -> jsonschema.
     if isinstance(schema, str):
         resolve(spec, schema)  # fail early, with a clear message, on a dangling ref
         schema = {"$ref": schema}
-    resource = referencing.Resource(contents=spec, specification=referencing.jsonschema.DRAFT202012)
+    resource = referencing.jsonschema.DRAFT202012.create_resource(spec)
     registry: referencing.Registry = referencing.Registry().with_resource(_BASE, resource)
     return jsonschema.Draft202012Validator(_anchored(schema), registry=registry)
 

@@ -38,7 +38,7 @@ import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn, overload
 from urllib.parse import urlsplit
 
 import tomli_w
@@ -217,7 +217,7 @@ def parse_targets(
     if not data:
         raise TargetsError(f"{source}: names no API (expected one of {', '.join(SUPPORTED_APIS)})")
     root = _Table(data, (), ctx)
-    return Targets({api: _read_api(api, root.table(api, _api_keys(_RULES[api]))) for api in data})
+    return Targets({api: _read_api(api, root.table(api, _api_keys(_RULES[api]), required=True)) for api in data})
 
 
 @dataclass(frozen=True)
@@ -260,11 +260,23 @@ class _Table:
             self.fail(key, f"must be {article} {kind}, not {_kind_of(value)}")
         return value
 
+    @overload
+    def table(self, key: str, allowed: Iterable[str] | None = None, *, required: Literal[True]) -> _Table: ...
+
+    @overload
+    def table(self, key: str, allowed: Iterable[str] | None = None, *, required: bool = False) -> _Table | None: ...
+
     def table(
         self, key: str, allowed: Iterable[str] | None = None, *, required: bool = False
     ) -> _Table | None:
         value = self.get(key, "table", required=required)
         return None if value is None else _Table(value, (*self.path, key), self.ctx, allowed)
+
+    @overload
+    def text(self, key: str, *, required: Literal[True]) -> str: ...
+
+    @overload
+    def text(self, key: str, *, required: bool = False) -> str | None: ...
 
     def text(self, key: str, *, required: bool = False) -> str | None:
         """A non-empty string without line breaks."""
@@ -344,9 +356,10 @@ def _read_user(role: str, table: _Table, rules: _Rules) -> User:
     if rules.id == "integer":
         user_id = table.get("id", "integer", required=True)
     elif rules.id == "uuid":
-        user_id = table.get("id", "string", required=True)
-        if not _UUID.fullmatch(user_id):
+        text_id: str = table.get("id", "string", required=True)
+        if not _UUID.fullmatch(text_id):
             table.fail("id", "must be a UUID such as 73067954-43ed-4f1e-b2ba-c18e22e9e1fc")
+        user_id = text_id
     email = table.text("email", required=True) if rules.email else None
     if email is not None and not _EMAIL.fullmatch(email):
         table.fail("email", "must be an e-mail address")
@@ -356,7 +369,7 @@ def _read_user(role: str, table: _Table, rules: _Rules) -> User:
     if "token" in table.data:
         headers = {"Authorization": f"Bearer {table.text('token')}"}
     elif "headers" in table.data:
-        headers = _read_headers(table.table("headers"))
+        headers = _read_headers(table.table("headers", required=True))
     else:
         table.fail(None, "give token or headers (the credentials sent with this user's requests)")
     return User(role=role, id=user_id, name=table.text("name"), email=email, headers=headers)
@@ -372,6 +385,14 @@ def _read_headers(table: _Table) -> dict[str, str]:
             table.fail(name, "must not contain line breaks")
         headers[name] = value
     return headers
+
+
+@overload
+def _read_url(table: _Table, key: str, schemes: tuple[str, ...], *, required: Literal[True]) -> str: ...
+
+
+@overload
+def _read_url(table: _Table, key: str, schemes: tuple[str, ...], *, required: bool = False) -> str | None: ...
 
 
 def _read_url(table: _Table, key: str, schemes: tuple[str, ...], *, required: bool = False) -> str | None:

@@ -8,6 +8,7 @@ with the reason, never as a failure: the document allows any URL form.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from hypothesis import reject, settings
 
@@ -19,7 +20,7 @@ LINK_PATTERN = re.compile(r"/messages/(\d+)/v1")
 @pytest.fixture(scope="session")
 def state_machine(itslearning_session):
     harness = itslearning_session.harness
-    base = harness.schema().as_state_machine()
+    base: Any = harness.schema().as_state_machine()  # a class made at run time from the spec
 
     class Machine(base):
         def call(self, case, **kwargs):

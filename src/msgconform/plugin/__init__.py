@@ -61,6 +61,8 @@ class RunContext:
         return self._harnesses[api]
 
     def _log_exchange(self, record: dict) -> None:
+        if self.exchanges_path is None:  # only registered when there is a log to write
+            return
         for key in ("body", "response_body"):
             record[key] = base64.b64encode(record[key]).decode() if record[key] else None
         line = json.dumps(record)

@@ -149,7 +149,7 @@ class AllureTrace:
         # Schemathesis names the test after the operation while it runs: test_x[POST /path]
         name = report.nodeid.rpartition("::")[2]
         label = name[name.index("[") + 1:-1] if name.endswith("]") and "[" in name else name
-        self._write_segment(report, name, label)
+        self._write_segment(self.item, report, name, label)
         self.segments += 1
         self.trace = _Trace()
 
@@ -167,8 +167,7 @@ class AllureTrace:
             return
         self._complete(result, self.trace)
 
-    def _write_segment(self, report: pytest.TestReport, name: str, label: str) -> None:
-        item = self.item
+    def _write_segment(self, item: pytest.Item, report: pytest.TestReport, name: str, label: str) -> None:
         full_name = report.nodeid  # the test's node id with the operation: test_x.py::test_x[POST /path]
         operations = Counter(seen.operation for seen in self.trace.exchanges if seen.operation)
         result = TestResult(

@@ -207,7 +207,8 @@ class ApiHarness:
         self.target = target
         self.recorder = recorder
         self.settings = settings
-        self.pools = Pools(people=[u.id for r, u in target.users.items() if r not in ("sender", "outsider")])
+        self.pools = Pools(people=[u.id for r, u in target.users.items()
+                                   if r not in ("sender", "outsider") and u.id is not None])
         self.rewriter = IdRewriter(id_fields, self.pools)
         self.followups: list[Callable[[ApiHarness, Exchange], None]] = []
         self.guard = Guard(
@@ -314,14 +315,16 @@ class ApiHarness:
             self.recorder.harness(self.api, f"{case.method} {case.formatted_path}: no answer ({type(exc).__name__})")
             return None
         except CannotOverwriteExistingCassetteException as exc:
-            return self._missed(exc)
+            self._missed(exc)
+            return None
         exchange = self._exchange(case, response, role)
         self.run_checks(exchange)
         try:
             for followup in self.followups:
                 followup(self, exchange)
         except CannotOverwriteExistingCassetteException as exc:
-            return self._missed(exc)
+            self._missed(exc)
+            return None
         return exchange
 
     def _missed(self, error: CannotOverwriteExistingCassetteException) -> None:

@@ -370,6 +370,7 @@ class _Server:
         raw_body = await request.body()
         if media_type(content_type)[0] in XML_TYPES and b"<!DOCTYPE" in raw_body:
             raw_body = await self.dtd(raw_body)
+        message: dict[str, Any]
         try:
             body = self.bodies.read(raw_body, content_type, "MessageToSend")
         except UnsupportedMediaType as exc:
