@@ -72,7 +72,11 @@ def redact_body(body: bytes | str | None) -> bytes | str | None:
     elif stripped.startswith("<"):
         redacted = re.sub(
             r"(<(?:[\w.-]+:)?([\w.-]+)(?:\s[^>]*)?>)([^<]*)(</(?:[\w.-]+:)?\2>)",
-            lambda m: m.group(1) + (PLACEHOLDER if SECRET_KEYS.fullmatch(m.group(2)) and m.group(3) else m.group(3)) + m.group(4),
+            lambda m: (
+                m.group(1)
+                + (PLACEHOLDER if SECRET_KEYS.fullmatch(m.group(2)) and m.group(3) else m.group(3))
+                + m.group(4)
+            ),
             text,
         )
     else:

@@ -114,7 +114,8 @@ class Mutant:
 
 
 MUTANTS: tuple[Mutant, ...] = (
-    Mutant("itslearning", "send-status-200", "test_send.test_send_accepts_json_media_types*", SEND, _status(200), "killed"),
+    Mutant("itslearning", "send-status-200", "test_send.test_send_accepts_json_media_types*", SEND, _status(200),
+           "killed"),
     Mutant("itslearning", "send-location-removed", "test_send.test_send_accepts_json_media_types*", SEND,
            _drop_header("location"), "killed"),
     Mutant("itslearning", "get-messageid-retyped", "test_scenarios.test_send_and_read*", MESSAGE_JSON,
@@ -201,7 +202,8 @@ def run_mutants(source: Path, apis: list[str], *, jobs: int = 2, log: TextIO | N
             progress.started(f"{mutant.api} {mutant.name}")
             result = judge(index, mutant)
             expected = "as expected" if result.as_expected else f"NOT as expected ({mutant.expected})"
-            progress.finished(f"{mutant.api} {mutant.name}", f"{result.status}, {expected}", keep=not result.as_expected)
+            outcome = f"{result.status}, {expected}"
+            progress.finished(f"{mutant.api} {mutant.name}", outcome, keep=not result.as_expected)
             return result
 
         def judge(index: int, mutant: Mutant) -> MutantResult:

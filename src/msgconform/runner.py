@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from msgconform import _resources, cassettes, catalogue, outcomes, preflight
@@ -26,11 +26,11 @@ from msgconform.errors import UsageError
 from msgconform.progress import Progress
 from msgconform.report import (
     RunReport,
+    allure_results,
     write_conformance_json,
     write_junit,
     write_markdown,
 )
-from msgconform.report import allure_results
 from msgconform.targets import SUPPORTED_APIS, Targets, load_targets, parse_targets
 
 DEFAULT_SEED = 20261122
@@ -67,7 +67,7 @@ def embedded_apis() -> list[str]:
 
 def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
     """Run the suite and write the reports; raises UsageError/PreflightError for status 2."""
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     recording = None
     suite_cassettes: Path | None = None  # replay reads them, record writes them, live has none
     with contextlib.ExitStack() as stack:
@@ -119,7 +119,7 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
             else:
                 cassettes.commit_folder(recording, options.cassette_dir)
                 print(f"msgconform: cassettes written to {options.cassette_dir}", file=log)
-    finished = datetime.now(timezone.utc)
+    finished = datetime.now(UTC)
     report = RunReport(
         mode=options.mode,
         strict=options.strict,

@@ -24,7 +24,7 @@ import yaml
 
 from msgconform import _resources
 
-__all__ = ["load", "resolve", "operation", "validator"]
+__all__ = ["load", "operation", "resolve", "validator"]
 
 _BASE = "urn:msgconform:spec"  # where validators find the spec, for its local $refs
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

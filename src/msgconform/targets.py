@@ -107,7 +107,7 @@ class User:
     headers: dict[str, str]
 
     def __repr__(self) -> str:
-        hidden = {name: "***" for name in self.headers}
+        hidden = dict.fromkeys(self.headers, "***")
         return (
             f"User(role={self.role!r}, id={self.id!r}, name={self.name!r}, "
             f"email={self.email!r}, headers={hidden!r})"

@@ -196,7 +196,7 @@ def _user_table(api: str, spec: _Api, role: _Role) -> Table:
     if spec.email:
         user.add("email", f"{role.name}@example.invalid")
         user["email"].comment("this account's e-mail address")
-    user.add(tomlkit.comment('name = "Full Name"   # optional: the full name as the API shows it (search checks use it)'))
+    user.add(tomlkit.comment('name = "Full Name"   # optional: the full name as the API shows it (search uses it)'))
     if spec.credential == "authorization":
         name = f"{api.upper()}_{role.name.upper()}_AUTHORIZATION"
         headers = tomlkit.inline_table()

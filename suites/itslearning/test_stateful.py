@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hypothesis import reject, settings
-
 import pytest
+from hypothesis import reject, settings
 
 LINK_PATTERN = re.compile(r"/messages/(\d+)/v1")
 

@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 
 from msgconform import catalogue
-from msgconform.plugin.harness import ApiHarness, RunSettings
 from msgconform.plugin import xml as _xml  # noqa: F401  (registers the XML serializer and deserializer)
+from msgconform.plugin.harness import ApiHarness, RunSettings
 from msgconform.plugin.recorder import Recorder
 from msgconform.targets import Targets, load_targets
 
@@ -142,7 +142,7 @@ def _api_of(item: pytest.Item) -> str:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem):  # noqa: ANN001
+def pytest_runtest_protocol(item: pytest.Item, nextitem):
     context = _context(item.config)
     if context is not None:
         context.recorder.start_test(item.nodeid)
@@ -156,7 +156,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
     context = _context(item.config)
-    if context is None or call.when == "teardown" and report.passed:
+    if context is None or (call.when == "teardown" and report.passed):
         return
     if call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception):
         context.recorder.harness(_api_of(item), f"{item.nodeid}: {_describe(call.excinfo.value)}")

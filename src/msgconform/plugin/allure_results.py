@@ -139,7 +139,7 @@ class AllureTrace:
     # --- pytest hooks ------------------------------------------------------------------
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_protocol(self, item: pytest.Item, nextitem):  # noqa: ANN001
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem):
         self.item, self.trace, self.segments = item, _Trace(), 0
         yield
 
@@ -330,11 +330,11 @@ class _AllureHooks:
         self.own: set[str] = set()  # results this module wrote itself (complete already)
 
     @allure_commons.hookimpl
-    def start_step(self, uuid, title, params) -> None:  # noqa: ANN001
+    def start_step(self, uuid, title, params) -> None:
         self.step_depth += 1
 
     @allure_commons.hookimpl
-    def stop_step(self, uuid, exc_type, exc_val, exc_tb) -> None:  # noqa: ANN001
+    def stop_step(self, uuid, exc_type, exc_val, exc_tb) -> None:
         self.step_depth = max(0, self.step_depth - 1)
 
     @allure_commons.hookimpl(tryfirst=True)

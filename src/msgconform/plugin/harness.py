@@ -28,8 +28,8 @@ import certifi
 import httpx
 import requests
 import schemathesis
-from vcr.errors import CannotOverwriteExistingCassetteException
 from schemathesis.config import SchemathesisConfig
+from vcr.errors import CannotOverwriteExistingCassetteException
 
 from msgconform import _resources, specs
 from msgconform.guard import Guard, GuardRefused
@@ -380,7 +380,8 @@ class ApiHarness:
             headers=httpx.Headers([(k, v) for k, values in response.headers.items() for v in values]),
             content=response.content or b"",
             request_headers=httpx.Headers(dict(request.headers)),
-            request_body=case.body if isinstance(case.body, (dict, list, str, int, float, bool)) or case.body is None else None,
+            request_body=case.body if case.body is None or isinstance(case.body, (dict, list, str, int, float, bool))
+            else None,
             request_media_type=case.media_type,
             negative=negative,
             role=role,

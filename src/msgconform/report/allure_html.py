@@ -110,7 +110,9 @@ def _generate(results: Path, output: Path, report_dir: Path, *, single_file: boo
         done = subprocess.run(command, env=env, cwd=report_dir, stdin=subprocess.DEVNULL, capture_output=True,
                               text=True, timeout=GENERATE_TIMEOUT)
     except subprocess.TimeoutExpired:
-        raise HtmlReportError(f"HTML report not built: allure generate took longer than {GENERATE_TIMEOUT:g} s") from None
+        raise HtmlReportError(
+            f"HTML report not built: allure generate took longer than {GENERATE_TIMEOUT:g} s"
+        ) from None
     if done.returncode != 0 or not (output / "index.html").is_file():
         lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
         last = lines[-1].strip() if lines else "no output"
