@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_init(commands: argparse._SubParsersAction) -> None:
+    """`msgconform init [--api NAME]... [--out FILE]`; the template is `msgconform.targets_template`."""
     init = commands.add_parser("init", help="print a commented targets file to start from")
     init.add_argument("--api", action="append", default=[], choices=APIS, metavar="NAME",
                       help="an API to describe (repeatable; default: all): " + ", ".join(APIS))
