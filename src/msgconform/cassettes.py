@@ -8,7 +8,10 @@ runner and the plugin need and that has nothing to do with pytest:
   small cassette per test (vcrpy's matching is quadratic in a cassette's size);
 - the manifest: how the run was recorded (seed, max-examples, users' ids and roles,
   spec digests, tool version), so that replay needs no targets file and no credentials,
-  and refuses, in one line, to replay what was recorded differently;
+  and refuses, in one line, to replay what was recorded differently. Its shape is the
+  pydantic model `Manifest` (strict JSON types; keys it does not know are ignored, since
+  only msgconform writes the file and the version check refuses another version's);
+  `read_manifest` validates with it and hands back the JSON object;
 - redaction, applied before anything is written: credentials in headers and query
   strings, secrets inside bodies (JSON or XML), Set-Cookie in responses;
 - body normalization for matching: JSON key order and XML prefixes do not matter;
@@ -27,9 +30,13 @@ import tempfile
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from msgconform import __version__, _resources
+from msgconform._validation import first_problem
 from msgconform.errors import UsageError
 from msgconform.targets import Targets, parse_targets
 
@@ -65,7 +72,11 @@ def redact_body(body: bytes | str | None) -> bytes | str | None:
     elif stripped.startswith("<"):
         redacted = re.sub(
             r"(<(?:[\w.-]+:)?([\w.-]+)(?:\s[^>]*)?>)([^<]*)(</(?:[\w.-]+:)?\2>)",
-            lambda m: m.group(1) + (PLACEHOLDER if SECRET_KEYS.fullmatch(m.group(2)) and m.group(3) else m.group(3)) + m.group(4),
+            lambda m: (
+                m.group(1)
+                + (PLACEHOLDER if SECRET_KEYS.fullmatch(m.group(2)) and m.group(3) else m.group(3))
+                + m.group(4)
+            ),
             text,
         )
     else:
@@ -131,6 +142,40 @@ def spec_digest(api: str) -> str:
     return hashlib.sha256(_resources.spec_path(api).read_bytes()).hexdigest()[:16]
 
 
+_MANIFEST_CONFIG = ConfigDict(extra="ignore", frozen=True, strict=True, hide_input_in_errors=True)
+
+
+class RecordedUser(BaseModel):
+    """A user as the manifest records it: never credentials."""
+
+    model_config = _MANIFEST_CONFIG
+
+    id: int | str | None = None
+    name: str | None = None
+    email: str | None = None
+
+
+class RecordedApi(BaseModel):
+    model_config = _MANIFEST_CONFIG
+
+    base_url: str
+    users: dict[str, RecordedUser]
+    spec: str  # digest of the spec the recording was made with
+
+
+class Manifest(BaseModel):
+    """`<cassette-dir>/manifest.json`."""
+
+    model_config = _MANIFEST_CONFIG
+
+    format: Literal[1]
+    tool: Literal["msgconform"]
+    version: str
+    seed: int
+    max_examples: int
+    apis: dict[str, RecordedApi]
+
+
 def write_manifest(folder: Path, targets: Targets, *, seed: int, max_examples: int) -> None:
     apis = {}
     for api, target in targets.items():
@@ -151,9 +196,11 @@ def read_manifest(folder: Path) -> dict:
         raise CassetteError(f"{path}: no manifest; record first with `msgconform run --record`")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-        manifest["apis"], manifest["seed"], manifest["max_examples"]  # noqa: B018 - shape check
-    except (ValueError, KeyError, TypeError):
-        raise CassetteError(f"{path}: not a msgconform cassette manifest") from None
+        Manifest.model_validate(manifest)
+    except ValidationError as exc:
+        raise CassetteError(f"{path}: not a msgconform cassette manifest: {first_problem(exc)}") from None
+    except (OSError, ValueError):
+        raise CassetteError(f"{path}: not a msgconform cassette manifest (not JSON)") from None
     return manifest
 
 
@@ -164,17 +211,15 @@ def replay_targets(folder: Path, manifest: dict, apis: Iterable[str]) -> Targets
     if missing:
         raise CassetteError(f"--replay: {', '.join(missing)} not recorded in {folder} "
                             f"(recorded: {', '.join(manifest['apis'])})")
-    blocks = []
+    document: dict[str, Any] = {}
     for api in wanted:
         entry = manifest["apis"][api]
         if not (folder / api).is_dir():
             raise CassetteError(f"{folder / api}: no cassettes for {api}")
-        blocks.append(f"[{api}]\nbase_url = {json.dumps(entry['base_url'])}\n")
-        for role, user in entry["users"].items():
-            lines = [f"[{api}.users.{role}]"] + [f"{k} = {json.dumps(v)}" for k, v in user.items()]
-            lines.append(f'headers = {{ Authorization = "{PLACEHOLDER}" }}')
-            blocks.append("\n".join(lines) + "\n")
-    return parse_targets("\n".join(blocks), source=str(folder / MANIFEST), environ={})
+        users = {role: {**{k: v for k, v in user.items() if v is not None}, "headers": {"Authorization": PLACEHOLDER}}
+                 for role, user in entry["users"].items()}
+        document[api] = {"base_url": entry["base_url"], "users": users}
+    return parse_targets(tomli_w.dumps(document), source=str(folder / MANIFEST), environ={})
 
 
 def check_replayable(folder: Path, manifest: dict, *, seed: int, max_examples: int) -> None:

@@ -3,6 +3,11 @@
 A case is data — id, level, the document it rests on and the sentence quoted from it. The
 code that judges a case lives in the suites; this module only knows what the cases are, so
 that reports can list every catalogued case (also the ones a run never reached).
+
+The file is read through a pydantic model (`_CatalogueFile`): unknown keys, a bad id, an
+unknown level or a duplicate id are refused as ``<file>: <key path>: <problem>``
+(`CatalogueError`). The model stays private; the rest of msgconform sees the frozen
+dataclasses `Case` and `Catalogue`.
 """
 
 from __future__ import annotations
@@ -12,7 +17,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
+import yaml  # its YAMLError; the loading is _yaml's (libyaml)
+from pydantic import BaseModel, ValidationError, field_validator, model_validator
+
 from msgconform import _resources, _yaml
+from msgconform._validation import MODEL_CONFIG, first_problem
 
 Level = Literal["MUST", "SHOULD", "INFO"]
 LEVELS: tuple[Level, ...] = ("MUST", "SHOULD", "INFO")
@@ -55,27 +64,62 @@ class Catalogue:
         return tuple(case.id for case in self.cases)
 
 
+class CatalogueError(ValueError):
+    """A case catalogue is malformed (an editing or packaging mistake, never a user's)."""
+
+
+class _CaseEntry(BaseModel):
+    model_config = MODEL_CONFIG
+
+    id: str
+    level: Level
+    operation: str
+    title: str
+    source: str
+    expect: str
+    quote: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_has_the_form(cls, value: str) -> str:
+        if not CASE_ID.match(value):
+            raise ValueError("must look like ITS-SEND-001 (prefix, group, three digits)")
+        return value
+
+
+class _CatalogueFile(BaseModel):
+    model_config = MODEL_CONFIG
+
+    api: str
+    title: str | None = None
+    cases: tuple[_CaseEntry, ...]
+
+    @model_validator(mode="after")
+    def _ids_are_unique(self) -> _CatalogueFile:
+        seen: set[str] = set()
+        for case in self.cases:
+            if case.id in seen:
+                raise ValueError(f"case id {case.id} is listed twice")
+            seen.add(case.id)
+        return self
+
+
 @cache
 def load(api: str) -> Catalogue:
     path = _resources.cases_path(api)
-    raw = _yaml.safe_load(path.read_text(encoding="utf-8"))
-    cases = []
-    seen: set[str] = set()
-    for entry in raw["cases"]:
-        case = Case(
-            id=entry["id"],
-            level=entry["level"],
-            operation=entry["operation"],
-            title=entry["title"],
-            source=entry["source"],
-            expect=entry["expect"],
-            quote=" ".join(str(entry.get("quote", "")).split()),
-        )
-        if not CASE_ID.match(case.id) or case.level not in LEVELS or case.id in seen:
-            raise ValueError(f"{path.name}: case {case.id!r}: bad id, duplicate id or unknown level")
-        seen.add(case.id)
-        cases.append(case)
-    return Catalogue(api=raw["api"], title=raw.get("title", raw["api"]), cases=tuple(cases))
+    try:
+        raw = _yaml.safe_load(path.read_text(encoding="utf-8"))
+        parsed = _CatalogueFile.model_validate(raw)
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogueError(f"{path.name}: cannot read the case catalogue: {exc}") from None
+    except ValidationError as exc:
+        raise CatalogueError(f"{path.name}: {first_problem(exc)}") from None
+    cases = tuple(
+        Case(id=entry.id, level=entry.level, operation=entry.operation, title=entry.title,
+             source=entry.source, expect=entry.expect, quote=" ".join((entry.quote or "").split()))
+        for entry in parsed.cases
+    )
+    return Catalogue(api=parsed.api, title=parsed.title or parsed.api, cases=cases)
 
 
 def available_apis() -> tuple[str, ...]:

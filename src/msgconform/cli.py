@@ -96,7 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("new", type=Path, metavar="NEW", help="the same kind as OLD")
     diff.add_argument("--strict", action="store_true", help="a SHOULD case that now fails is a regression too")
     diff.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    _add_init(commands)
     return parser
+
+
+def _add_init(commands: argparse._SubParsersAction) -> None:
+    """`msgconform init [--api NAME]... [--out FILE]`; the template is `msgconform.targets_template`."""
+    init = commands.add_parser("init", help="print a commented targets file to start from")
+    init.add_argument("--api", action="append", default=[], choices=APIS, metavar="NAME",
+                      help="an API to describe (repeatable; default: all): " + ", ".join(APIS))
+    init.add_argument("--out", type=Path, metavar="FILE", help="write the file there (never over an existing one)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,3 +273,25 @@ def _baseline(args: argparse.Namespace) -> int:
 
 _COMMANDS = {"run": _run, "serve": _serve, "report": _report, "selftest": _selftest, "baseline": _baseline,
              "diff": _diff}
+
+
+def _init(args: argparse.Namespace) -> int:
+    from msgconform.targets_template import render, secret_names
+
+    text = render(args.api)
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        with args.out.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise UsageError(f"init: {args.out} exists; it was left as it is (choose another --out)") from None
+    except OSError as exc:
+        raise UsageError(f"init: cannot write {args.out}: {exc.strerror or exc}") from None
+    names = " ".join(secret_names(args.api or APIS))
+    print(f"msgconform: wrote {args.out}: fill in its values, and set {names} before a run", file=sys.stderr)
+    return 0
+
+
+_COMMANDS["init"] = _init

@@ -103,7 +103,8 @@ class HttpExchange:
         about = ", ".join(x for x in (f"operation {self.operation}" if self.operation else "",
                                        f"as {self.role}" if self.role else "") if x)
         lines.append(f"=> {self.status} {reason}" + (f"   ({about})" if about else ""))
-        lines += [f"{name}: {value}" for name, value in _redacted(self.response_headers, {*_RESPONSE_SECRETS, *self._secret_headers})]
+        secret = {*_RESPONSE_SECRETS, *self._secret_headers}
+        lines += [f"{name}: {value}" for name, value in _redacted(self.response_headers, secret)]
         lines += ["", _body_text(self.response_body)]
         return scrub("\n".join(lines).rstrip() + "\n")
 

@@ -14,6 +14,7 @@ one matching a predicate) and what to change.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -23,10 +24,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import yaml
 
 from msgconform import cassettes
+from msgconform.progress import Progress
 from msgconform.runner import RunOptions, run
 
 Interaction = dict
@@ -111,7 +114,8 @@ class Mutant:
 
 
 MUTANTS: tuple[Mutant, ...] = (
-    Mutant("itslearning", "send-status-200", "test_send.test_send_accepts_json_media_types*", SEND, _status(200), "killed"),
+    Mutant("itslearning", "send-status-200", "test_send.test_send_accepts_json_media_types*", SEND, _status(200),
+           "killed"),
     Mutant("itslearning", "send-location-removed", "test_send.test_send_accepts_json_media_types*", SEND,
            _drop_header("location"), "killed"),
     Mutant("itslearning", "get-messageid-retyped", "test_scenarios.test_send_and_read*", MESSAGE_JSON,
@@ -183,9 +187,11 @@ def apply(mutant: Mutant, source: Path, into: Path) -> bool:
     return False
 
 
-def run_mutants(source: Path, apis: list[str], *, jobs: int = 2) -> list[MutantResult]:
+def run_mutants(source: Path, apis: list[str], *, jobs: int = 2, log: TextIO | None = None) -> list[MutantResult]:
+    """Every mutant of `apis` replayed; with `log`, one progress step per mutant on it."""
     manifest = cassettes.read_manifest(source)
     chosen = [m for m in MUTANTS if m.api in apis and m.api in manifest["apis"]]
+    progress = Progress("selftest: mutants", len(chosen), log if log is not None else io.StringIO())
     with tempfile.TemporaryDirectory(prefix="msgconform-mutants-") as scratch:
         scratch_path = Path(scratch)
         baselines = {api: _outcomes(_replay(source, api, manifest, scratch_path / f"base-{api}"))
@@ -193,6 +199,14 @@ def run_mutants(source: Path, apis: list[str], *, jobs: int = 2) -> list[MutantR
 
         def one(index_mutant: tuple[int, Mutant]) -> MutantResult:
             index, mutant = index_mutant
+            progress.started(f"{mutant.api} {mutant.name}")
+            result = judge(index, mutant)
+            expected = "as expected" if result.as_expected else f"NOT as expected ({mutant.expected})"
+            outcome = f"{result.status}, {expected}"
+            progress.finished(f"{mutant.api} {mutant.name}", outcome, keep=not result.as_expected)
+            return result
+
+        def judge(index: int, mutant: Mutant) -> MutantResult:
             folder = scratch_path / f"m{index}" / "cassettes"
             if not apply(mutant, source, folder):
                 return MutantResult(mutant, "not applicable", f"no interaction to mutate in {mutant.cassette}")
@@ -206,7 +220,9 @@ def run_mutants(source: Path, apis: list[str], *, jobs: int = 2) -> list[MutantR
             return MutantResult(mutant, "survived")
 
         with ThreadPoolExecutor(jobs) as pool:
-            return list(pool.map(one, enumerate(chosen)))
+            results = list(pool.map(one, enumerate(chosen)))
+        progress.close()
+        return results
 
 
 def print_results(results: list[MutantResult], out) -> None:

@@ -62,7 +62,7 @@ class ApiResult:
     tested: bool = True
 
     def counts(self) -> dict[str, int]:
-        counts = {outcome: 0 for outcome in OUTCOMES}
+        counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
         for item in self.cases:
             counts[item.outcome] = counts.get(item.outcome, 0) + 1  # "waived" only when some case is
         return counts

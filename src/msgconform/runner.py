@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from msgconform import _resources, cassettes, catalogue, lifecycle, outcomes, preflight
@@ -33,13 +33,14 @@ from msgconform import baseline as baselines
 from msgconform import selection as selections
 from msgconform.concurrency import run_in_order
 from msgconform.errors import UsageError
+from msgconform.progress import Progress
 from msgconform.report import (
     RunReport,
+    allure_results,
     write_conformance_json,
     write_junit,
     write_markdown,
 )
-from msgconform.report import allure_results
 from msgconform.targets import SUPPORTED_APIS, Targets, load_targets, parse_targets
 
 DEFAULT_SEED = 20261122
@@ -83,12 +84,13 @@ def embedded_apis() -> list[str]:
 
 def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
     """Run the suite and write the reports; raises UsageError/PreflightError for status 2."""
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     recording = None
     # Refused before anything is started or written (a bad baseline loses nothing of the last run).
     known = baselines.load(options.baseline) if options.baseline is not None else None
     chosen = selections.resolve(options.cases, options.mode) if options.cases else None
     interrupted = False
+    suite_cassettes: Path | None = None  # replay reads them, record writes them, live has none
     with contextlib.ExitStack() as stack:
         life = stack.enter_context(lifecycle.Lifecycle())  # the last to exit: stops what is left
         if options.mode == "replay":
@@ -98,7 +100,7 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
             cassettes.check_replayable(options.cassette_dir, manifest, seed=options.seed,
                                        max_examples=options.max_examples)
             targets = cassettes.replay_targets(options.cassette_dir, manifest, options.apis)
-            suite_cassettes: Path | None = options.cassette_dir
+            suite_cassettes = options.cassette_dir
             print(f"msgconform: replaying {options.cassette_dir} ({', '.join(targets)}), no network", file=log)
         elif options.targets is not None:
             if options.faults:
@@ -130,11 +132,15 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
         # Up to --jobs of them at once; events and logs come back in API order all the same.
         finished_events: dict[str, list[dict]] = {}
 
+        # The suite's own output shares stderr, so progress is one kept line per API here.
+        progress = Progress("run", len(judged), log, live=False)
+
         def suite(api: str):
             def job(stream) -> None:
-                finished_events[api] = _run_suite(targets.select([api]), options, workdir / api, stream,
-                                                  suite_cassettes, life,
-                                                  select=chosen.of(api) if chosen is not None else None)
+                batch = _run_suite(targets.select([api]), options, workdir / api, stream, suite_cassettes, life,
+                                   select=chosen.of(api) if chosen is not None else None)
+                finished_events[api] = batch
+                progress.finished(api, _suite_outcome(batch))
             return job
 
         events: list[dict] = []
@@ -158,7 +164,7 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
             else:
                 cassettes.commit_folder(recording, options.cassette_dir)
                 print(f"msgconform: cassettes written to {options.cassette_dir}", file=log)
-    finished = datetime.now(timezone.utc)
+    finished = datetime.now(UTC)
     results = [outcomes.fold(catalogue.load(api), targets[api].base_url, events) for api in targets]
     if chosen is not None:
         results = [chosen.apply(result) for result in results]
@@ -201,6 +207,12 @@ def _interrupted_events(unfinished: list[str], workdir: Path, signal_name: str) 
         events.append({"kind": "stopped", "api": api, "test": "<run>",
                        "details": f"the run was interrupted ({signal_name})"})
     return events
+
+
+def _suite_outcome(events: list[dict]) -> str:
+    harness = sum(event["kind"] == "harness" for event in events)
+    judged = len({event["case"] for event in events if event["kind"] == "judgement"})
+    return f"suite finished, {judged} cases judged" + (f", {harness} harness errors" if harness else "")
 
 
 def exit_status(report: RunReport) -> int:

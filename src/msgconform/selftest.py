@@ -9,7 +9,9 @@ Three kinds of run, each a full `msgconform run` against the embedded reference 
   fault names must fail (MUST `fail`, SHOULD `non-strict`) and no other case may fail or
   error — a fault that breaks everything proves nothing.
 
-Runs go two at a time (the machine has two cores). The table and the score go to stdout;
+Runs go two at a time (the machine has two cores). Progress goes to stderr (which run,
+how many of how many, elapsed; one line per run where stderr is not a terminal, see
+`msgconform.progress`); the table and the score go to stdout;
 exit status 1 if a fault is missed, a variant is blamed, or the faithful servers fail.
 The quality test group (tests/quality/) calls the same functions, one test per entry.
 """
@@ -19,11 +21,13 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
+from msgconform.progress import Progress
 from msgconform.runner import RunOptions, embedded_apis, run
 from msgconform.servers import faults as registry
 
@@ -100,16 +104,16 @@ def plan(apis: Iterable[str], names: Iterable[str] = ()) -> list[tuple[str, Call
     jobs: list[tuple[str, Callable[[Path], Finding]]] = []
     for api in apis:
         if not wanted:
-            jobs.append((f"{api} faithful", lambda d, api=api: check_faithful(api, d)))
+            jobs.append((f"{api} faithful", partial(check_faithful, api)))
         for entry in _entries(api):
             if wanted and entry.name not in wanted:
                 continue
             check = check_variant if entry.kind == "variant" else check_fault
-            jobs.append((f"{api} {entry.name}", lambda d, e=entry, c=check: c(e, d)))
+            jobs.append((f"{api} {entry.name}", partial(check, entry)))
     return jobs
 
 
-def main(apis: list[str], names: list[str] = (), *, jobs: int = 2, out=None, log=None,
+def main(apis: list[str], names: Sequence[str] = (), *, jobs: int = 2, out=None, log=None,
          cassette_dir: Path | None = None) -> int:
     """Faults, variants and faithful servers (their outcome decides the exit status), then,
     when `cassette_dir` holds a recording, response mutation over it (printed, scored)."""
@@ -119,18 +123,31 @@ def main(apis: list[str], names: list[str] = (), *, jobs: int = 2, out=None, log
     if not work:
         print("msgconform: selftest: nothing to run", file=log)
         return 2
-    print(f"msgconform: selftest: {len(work)} runs, {jobs} at a time", file=log)
+    progress = Progress("selftest", len(work), log)
+    progress.note(f"{len(work)} runs, {jobs} at a time")
+
+    def one(index: int, label: str, job: Callable[[Path], Finding], scratch: Path) -> Finding:
+        progress.started(label)
+        finding = job(scratch / str(index))
+        progress.finished(label, _verdict(finding), keep=not finding.ok)
+        return finding
+
     with tempfile.TemporaryDirectory(prefix="msgconform-selftest-") as scratch, ThreadPoolExecutor(jobs) as pool:
-        futures = [pool.submit(job, Path(scratch) / str(index)) for index, (_, job) in enumerate(work)]
-        findings = []
-        for (label, _), future in zip(work, futures):
-            finding = future.result()
-            findings.append(finding)
-            print(f"msgconform: selftest: {label}: {'ok' if finding.ok else 'NOT OK'}", file=log)
+        futures = [pool.submit(one, index, label, job, Path(scratch)) for index, (label, job) in enumerate(work)]
+        findings = [future.result() for future in futures]  # in plan order, whatever order they finished in
+    progress.close()
     _table(findings, out)
     if cassette_dir is not None:
         _mutate(cassette_dir, apis, jobs, out, log)
     return 0 if all(f.ok for f in findings) else 1
+
+
+def _verdict(finding: Finding) -> str:
+    """The word for a run's outcome in a progress line (the table has the whole story)."""
+    if not finding.ok:
+        why = finding.explain()
+        return f"NOT OK: {why[:160]}..." if len(why) > 160 else f"NOT OK: {why}"
+    return {"fault": "caught", "variant": "conformant"}.get(finding.kind, "every case passes")
 
 
 def _mutate(cassette_dir: Path, apis: list[str], jobs: int, out, log) -> None:
@@ -143,7 +160,7 @@ def _mutate(cassette_dir: Path, apis: list[str], jobs: int, out, log) -> None:
         return
     print(f"msgconform: selftest: mutating responses recorded in {cassette_dir}", file=log)
     print("", file=out)
-    mutation.print_results(mutation.run_mutants(cassette_dir, apis, jobs=jobs), out)
+    mutation.print_results(mutation.run_mutants(cassette_dir, apis, jobs=jobs, log=log), out)
 
 
 def _table(findings: list[Finding], out) -> None:

@@ -23,7 +23,7 @@ import referencing.jsonschema
 
 from msgconform import _resources, _yaml
 
-__all__ = ["load", "resolve", "operation", "validator"]
+__all__ = ["load", "operation", "resolve", "validator"]
 
 _BASE = "urn:msgconform:spec"  # where validators find the spec, for its local $refs
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -82,7 +82,7 @@ def validator(spec: dict[str, Any], schema: dict[str, Any] | str) -> jsonschema.
     if isinstance(schema, str):
         resolve(spec, schema)  # fail early, with a clear message, on a dangling ref
         schema = {"$ref": schema}
-    resource = referencing.Resource(contents=spec, specification=referencing.jsonschema.DRAFT202012)
+    resource = referencing.jsonschema.DRAFT202012.create_resource(spec)
     registry: referencing.Registry = referencing.Registry().with_resource(_BASE, resource)
     return jsonschema.Draft202012Validator(_anchored(schema), registry=registry)
 

@@ -22,7 +22,7 @@ Design:
   variable NAME when the value is read.
 - Defaults are resolved here (``rate_limit``, ``max_requests`` and ``max_duration``
   depend on whether the host is loopback), so ``ApiTarget`` holds the effective values.
-- `dump_targets` writes the same format back with every value resolved (``headers``
+- `dump_targets` writes the same format back (with tomli-w) with every value resolved (``headers``
   tables, never ``token`` or ``${NAME}``): the runner uses it to hand targets to the
   suite's subprocess. Its output holds secrets; write it with owner-only permissions.
 """
@@ -30,6 +30,7 @@ Design:
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import os
 import re
@@ -37,8 +38,10 @@ import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn, overload
 from urllib.parse import urlsplit
+
+import tomli_w
 
 from msgconform.errors import TargetsError
 from msgconform.limits import DEFAULT_MAX_RESPONSE_BYTES  # a cap on each answer's decoded size
@@ -107,7 +110,7 @@ class User:
     headers: dict[str, str]
 
     def __repr__(self) -> str:
-        hidden = {name: "***" for name in self.headers}
+        hidden = dict.fromkeys(self.headers, "***")
         return (
             f"User(role={self.role!r}, id={self.id!r}, name={self.name!r}, "
             f"email={self.email!r}, headers={hidden!r})"
@@ -219,7 +222,7 @@ def parse_targets(
     if not data:
         raise TargetsError(f"{source}: names no API (expected one of {', '.join(SUPPORTED_APIS)})")
     root = _Table(data, (), ctx)
-    return Targets({api: _read_api(api, root.table(api, _api_keys(_RULES[api]))) for api in data})
+    return Targets({api: _read_api(api, root.table(api, _api_keys(_RULES[api]), required=True)) for api in data})
 
 
 @dataclass(frozen=True)
@@ -262,11 +265,23 @@ class _Table:
             self.fail(key, f"must be {article} {kind}, not {_kind_of(value)}")
         return value
 
+    @overload
+    def table(self, key: str, allowed: Iterable[str] | None = None, *, required: Literal[True]) -> _Table: ...
+
+    @overload
+    def table(self, key: str, allowed: Iterable[str] | None = None, *, required: bool = False) -> _Table | None: ...
+
     def table(
         self, key: str, allowed: Iterable[str] | None = None, *, required: bool = False
     ) -> _Table | None:
         value = self.get(key, "table", required=required)
         return None if value is None else _Table(value, (*self.path, key), self.ctx, allowed)
+
+    @overload
+    def text(self, key: str, *, required: Literal[True]) -> str: ...
+
+    @overload
+    def text(self, key: str, *, required: bool = False) -> str | None: ...
 
     def text(self, key: str, *, required: bool = False) -> str | None:
         """A non-empty string without line breaks."""
@@ -350,9 +365,10 @@ def _read_user(role: str, table: _Table, rules: _Rules) -> User:
     if rules.id == "integer":
         user_id = table.get("id", "integer", required=True)
     elif rules.id == "uuid":
-        user_id = table.get("id", "string", required=True)
-        if not _UUID.fullmatch(user_id):
+        text_id: str = table.get("id", "string", required=True)
+        if not _UUID.fullmatch(text_id):
             table.fail("id", "must be a UUID such as 73067954-43ed-4f1e-b2ba-c18e22e9e1fc")
+        user_id = text_id
     email = table.text("email", required=True) if rules.email else None
     if email is not None and not _EMAIL.fullmatch(email):
         table.fail("email", "must be an e-mail address")
@@ -362,7 +378,7 @@ def _read_user(role: str, table: _Table, rules: _Rules) -> User:
     if "token" in table.data:
         headers = {"Authorization": f"Bearer {table.text('token')}"}
     elif "headers" in table.data:
-        headers = _read_headers(table.table("headers"))
+        headers = _read_headers(table.table("headers", required=True))
     else:
         table.fail(None, "give token or headers (the credentials sent with this user's requests)")
     return User(role=role, id=user_id, name=table.text("name"), email=email, headers=headers)
@@ -378,6 +394,14 @@ def _read_headers(table: _Table) -> dict[str, str]:
             table.fail(name, "must not contain line breaks")
         headers[name] = value
     return headers
+
+
+@overload
+def _read_url(table: _Table, key: str, schemes: tuple[str, ...], *, required: Literal[True]) -> str: ...
+
+
+@overload
+def _read_url(table: _Table, key: str, schemes: tuple[str, ...], *, required: bool = False) -> str | None: ...
 
 
 def _read_url(table: _Table, key: str, schemes: tuple[str, ...], *, required: bool = False) -> str | None:
@@ -399,7 +423,7 @@ def _read_verify(table: _Table) -> bool | str:
     value = table.get("verify", "boolean or string")
     if value is None or isinstance(value, bool):
         return True if value is None else value
-    if not value:
+    if not value or "\n" in value or "\r" in value:
         table.fail("verify", "must be true, false or the path of a CA bundle")
     path = (table.ctx.base_dir / Path(value).expanduser()).resolve()
     if not path.exists():
@@ -426,53 +450,34 @@ def _read_smtp(table: _Table | None) -> Smtp:
 def dump_targets(targets: Mapping[str, ApiTarget]) -> str:
     """The targets as a targets file that `parse_targets` reads back to equal targets.
 
-    Values are written resolved (headers, not tokens; no ``${NAME}``), so the text holds
-    secrets. A value that itself reads ``${NAME}`` would be resolved again when read back.
+    Written by tomli-w (no comment has to survive here). Every field of `ApiTarget`,
+    `User` and `Smtp` that has a value is written, so a key added to them travels to the
+    suite without a change here. Values are written resolved (headers, not tokens; no
+    ``${NAME}``), so the text holds secrets. A value that itself reads ``${NAME}`` would be
+    resolved again when read back.
     """
-    lines: list[str] = []
+    document: dict[str, Any] = {}
     for api, target in targets.items():
-        lines.append(f"[{_key(api)}]")
-        lines += [f"{key} = {_value(getattr(target, key))}" for key in ("base_url", "timeout")]
-        lines.append(f"max_response_bytes = {_value(target.max_response_bytes)}")
-        for key in ("rate_limit", "max_requests", "proxy", "max_duration"):
-            if getattr(target, key) is not None:
-                lines.append(f"{key} = {_value(getattr(target, key))}")
-        lines += [f"verify = {_value(target.verify)}", ""]
-        for role, user in target.users.items():
-            lines.append(f"[{_key(api)}.users.{_key(role)}]")
-            for key in ("id", "name", "email"):
-                if getattr(user, key) is not None:
-                    lines.append(f"{key} = {_value(getattr(user, key))}")
-            lines += [f"headers = {_value(user.headers)}", ""]
+        table = _present(target, skip=("api", "users", "smtp"))
+        table["users"] = {
+            role: {**_present(user, skip=("role", "headers")), "headers": dict(user.headers)}
+            for role, user in target.users.items()
+        }
         if target.smtp is not None:
-            lines.append(f"[{_key(api)}.smtp]")
-            lines += [f"{f.name} = {_value(getattr(target.smtp, f.name))}" for f in fields(target.smtp)]
-            lines.append("")
-    return "\n".join(lines)
+            table["smtp"] = _present(target.smtp)
+        document[api] = table
+    return tomli_w.dumps(document)
 
 
-def _value(value: Any) -> str:
-    """A TOML value: booleans, numbers, strings and inline tables of strings."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, dict):
-        pairs = ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items())
-        return f"{{ {pairs} }}" if pairs else "{}"
-    return '"' + "".join(_escape(c) for c in value) + '"'
-
-
-def _escape(char: str) -> str:
-    if char in '"\\':
-        return "\\" + char
-    if char < " " or char == "\x7f":
-        return f"\\u{ord(char):04x}"
-    return char
+def _present(item: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A dataclass's fields that are not None, by name (TOML has no null)."""
+    values = {f.name: getattr(item, f.name) for f in fields(item) if f.name not in skip}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else _value(key)
+    """A key as TOML writes it: bare, or quoted (for messages naming a key path)."""
+    return key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
 
 
 # --- small helpers -------------------------------------------------------------------------

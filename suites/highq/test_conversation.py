@@ -57,5 +57,6 @@ def test_invalid_conversations_are_refused(highq):
         ex = highq.create(body, accept=accept)
         refused = 400 <= ex.status < 500
         highq.harness.recorder.judge(
-            "HQ-ERR-002", refused, f"a conversation with {label} answered {ex.status} ({ex.where}, {json.dumps(body)[:80]})"
+            "HQ-ERR-002", refused,
+            f"a conversation with {label} answered {ex.status} ({ex.where}, {json.dumps(body)[:80]})"
         )

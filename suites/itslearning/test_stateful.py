@@ -8,10 +8,10 @@ with the reason, never as a failure: the document allows any URL form.
 from __future__ import annotations
 
 import re
-
-from hypothesis import reject, settings
+from typing import Any
 
 import pytest
+from hypothesis import reject, settings
 
 LINK_PATTERN = re.compile(r"/messages/(\d+)/v1")
 
@@ -19,7 +19,7 @@ LINK_PATTERN = re.compile(r"/messages/(\d+)/v1")
 @pytest.fixture(scope="session")
 def state_machine(itslearning_session):
     harness = itslearning_session.harness
-    base = harness.schema().as_state_machine()
+    base: Any = harness.schema().as_state_machine()  # a class made at run time from the spec
 
     class Machine(base):
         def call(self, case, **kwargs):

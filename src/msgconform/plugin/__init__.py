@@ -30,8 +30,8 @@ from pathlib import Path
 import pytest
 
 from msgconform import catalogue
-from msgconform.plugin.harness import ApiHarness, RunSettings
 from msgconform.plugin import xml as _xml  # noqa: F401  (registers the XML serializer and deserializer)
+from msgconform.plugin.harness import ApiHarness, RunSettings
 from msgconform.plugin.recorder import Recorder
 from msgconform.targets import Targets, load_targets
 
@@ -64,6 +64,8 @@ class RunContext:
         return self._harnesses[api]
 
     def _log_exchange(self, record: dict) -> None:
+        if self.exchanges_path is None:  # only registered when there is a log to write
+            return
         for key in ("body", "response_body"):
             record[key] = base64.b64encode(record[key]).decode() if record[key] else None
         line = json.dumps(record)
@@ -143,7 +145,7 @@ def _api_of(item: pytest.Item) -> str:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem):  # noqa: ANN001
+def pytest_runtest_protocol(item: pytest.Item, nextitem):
     context = _context(item.config)
     if context is not None:
         context.recorder.start_test(item.nodeid)
@@ -166,7 +168,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
     context = _context(item.config)
-    if context is None or call.when == "teardown" and report.passed:
+    if context is None or (call.when == "teardown" and report.passed):
         return
     if call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception):
         context.recorder.harness(_api_of(item), f"{item.nodeid}: {_describe(call.excinfo.value)}")

@@ -139,7 +139,7 @@ class AllureTrace:
     # --- pytest hooks ------------------------------------------------------------------
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_protocol(self, item: pytest.Item, nextitem):  # noqa: ANN001
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem):
         self.item, self.trace, self.segments = item, _Trace(), 0
         yield
 
@@ -149,7 +149,7 @@ class AllureTrace:
         # Schemathesis names the test after the operation while it runs: test_x[POST /path]
         name = report.nodeid.rpartition("::")[2]
         label = name[name.index("[") + 1:-1] if name.endswith("]") and "[" in name else name
-        self._write_segment(report, name, label)
+        self._write_segment(self.item, report, name, label)
         self.segments += 1
         self.trace = _Trace()
 
@@ -167,8 +167,7 @@ class AllureTrace:
             return
         self._complete(result, self.trace)
 
-    def _write_segment(self, report: pytest.TestReport, name: str, label: str) -> None:
-        item = self.item
+    def _write_segment(self, item: pytest.Item, report: pytest.TestReport, name: str, label: str) -> None:
         full_name = report.nodeid  # the test's node id with the operation: test_x.py::test_x[POST /path]
         operations = Counter(seen.operation for seen in self.trace.exchanges if seen.operation)
         result = TestResult(
@@ -331,11 +330,11 @@ class _AllureHooks:
         self.own: set[str] = set()  # results this module wrote itself (complete already)
 
     @allure_commons.hookimpl
-    def start_step(self, uuid, title, params) -> None:  # noqa: ANN001
+    def start_step(self, uuid, title, params) -> None:
         self.step_depth += 1
 
     @allure_commons.hookimpl
-    def stop_step(self, uuid, exc_type, exc_val, exc_tb) -> None:  # noqa: ANN001
+    def stop_step(self, uuid, exc_type, exc_val, exc_tb) -> None:
         self.step_depth = max(0, self.step_depth - 1)
 
     @allure_commons.hookimpl(tryfirst=True)

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the harness imports this module; the type is only needed for checking
+    from msgconform.plugin.harness import Exchange
 
 CheckResult = None | bool | str
-CheckFn = Callable[["Exchange"], CheckResult]  # noqa: F821 - Exchange lives in harness
+CheckFn = Callable[["Exchange"], CheckResult]
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,9 @@ def rejects_malformed_input(exchange: Exchange) -> None | bool | str:
 
 def _valid_once_written(exchange: Exchange) -> bool:
     """Whether the XML actually sent reads back as a body the spec allows."""
-    if exchange.case is None or not isinstance(exchange.request_body, (dict, list)):
+    if exchange.case is None or exchange.request_media_type is None:
+        return False
+    if not isinstance(exchange.request_body, (dict, list)):
         return False
     operation = exchange.case.operation
     spec = operation.schema.raw_schema
@@ -168,7 +170,8 @@ def credentials_enforced(case_id: str):
         if exchange.operation_id in harness._auth_probed or exchange.response is None:
             return
         harness._auth_probed.add(exchange.operation_id)
-        attempts = (("no credentials", {}), ("an invalid token", {"Authorization": f"Bearer {INVALID_TOKEN}"}))
+        attempts: tuple[tuple[str, dict[str, str]], ...] = (
+            ("no credentials", {}), ("an invalid token", {"Authorization": f"Bearer {INVALID_TOKEN}"}))
         for label, headers in attempts:
             status = harness.resend_without_credentials(exchange, headers)
             if status is None:

@@ -28,8 +28,8 @@ import certifi
 import httpx
 import requests
 import schemathesis
-from vcr.errors import CannotOverwriteExistingCassetteException
 from schemathesis.config import SchemathesisConfig
+from vcr.errors import CannotOverwriteExistingCassetteException
 
 from msgconform import _resources, specs
 from msgconform.guard import Guard, GuardRefused
@@ -219,7 +219,8 @@ class ApiHarness:
         self.target = target
         self.recorder = recorder
         self.settings = settings
-        self.pools = Pools(people=[u.id for r, u in target.users.items() if r not in ("sender", "outsider")])
+        self.pools = Pools(people=[u.id for r, u in target.users.items()
+                                   if r not in ("sender", "outsider") and u.id is not None])
         self.rewriter = IdRewriter(id_fields, self.pools)
         self._accept_seen: dict[str, int] = {}
         self.followups: list[Callable[[ApiHarness, Exchange], None]] = []
@@ -334,14 +335,16 @@ class ApiHarness:
             self.recorder.harness(self.api, f"{case.method} {case.formatted_path}: no answer ({type(exc).__name__})")
             return None
         except CannotOverwriteExistingCassetteException as exc:
-            return self._missed(exc)
+            self._missed(exc)
+            return None
         exchange = self._exchange(case, response, role)
         self.run_checks(exchange)
         try:
             for followup in self.followups:
                 followup(self, exchange)
         except CannotOverwriteExistingCassetteException as exc:
-            return self._missed(exc)
+            self._missed(exc)
+            return None
         return exchange
 
     def _missed(self, error: CannotOverwriteExistingCassetteException) -> None:
@@ -409,7 +412,8 @@ class ApiHarness:
             headers=httpx.Headers([(k, v) for k, values in response.headers.items() for v in values]),
             content=response.content or b"",
             request_headers=httpx.Headers(dict(request.headers)),
-            request_body=case.body if isinstance(case.body, (dict, list, str, int, float, bool)) or case.body is None else None,
+            request_body=case.body if case.body is None or isinstance(case.body, (dict, list, str, int, float, bool))
+            else None,
             request_media_type=case.media_type,
             negative=negative,
             role=role,

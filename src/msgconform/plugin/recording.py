@@ -3,8 +3,9 @@
 With `--msgconform-mode record` or `replay`, every suite test gets a `vcr` mark, so that
 each test has one small cassette in `<cassette-dir>/<api>/<module>.<test>.yaml`. Requests
 match on method, path, query, the media types asked for and sent (Accept, Content-Type)
-and the normalized body (never on volatile headers such as Schemathesis' random test-case id); secrets are redacted before anything is written, and
-the same redaction runs on live requests before matching, so replay still matches.
+and the normalized body (never on volatile headers such as Schemathesis' random test-case
+id); secrets are redacted before anything is written, and the same redaction runs on live
+requests before matching, so replay still matches.
 
 Requests must happen while a test's cassette is open: fixtures that talk to the target do
 it inside function-scoped fixtures or tests, never while a session fixture is set up.

@@ -56,7 +56,8 @@ def request_schema(spec: dict, operation: dict, media_type: str) -> dict | None:
 
 def response_schema(spec: dict, operation: dict, status: int, media_type: str) -> dict | None:
     responses = operation.get("responses", {})
-    response = _resolve(spec, responses.get(str(status)) or responses.get(f"{str(status)[0]}XX") or responses.get("default"))
+    documented = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX") or responses.get("default")
+    response = _resolve(spec, documented)
     content = (response or {}).get("content", {})
     entry = content.get(media_type)
     return entry.get("schema") if entry else None

@@ -104,19 +104,21 @@ class _Reader:
             recipients = self._typed(body["recipients"], dict, "recipients is not an object") or {}
             users = self._typed(recipients.get("users", {}), dict, "recipients.users is not an object") or {}
             for user in self._list(users, "user", "recipients.users.user"):
-                result.recipients.append(self._userid(user))
+                userid = self._userid(user)
+                if userid is not None:  # None: of the wrong type, dropped (lenient) or refused
+                    result.recipients.append(userid)
         elif "recipients" in body:
             self._typed(None, dict, "recipients is null")
         result.recipients_dropped, self.dropped = self.dropped, False
         if body.get("messages") is not None:
             messages = self._typed(body["messages"], dict, "messages is not an object") or {}
             for message in self._list(messages, "message", "messages.message"):
-                result.messages.append(self._message(message))
+                read = self._message(message)
+                if read is not None:
+                    result.messages.append(read)
         elif "messages" in body:
             self._typed(None, dict, "messages is null")
         result.messages_dropped = self.dropped
-        result.recipients = [r for r in result.recipients if r is not None]
-        result.messages = [m for m in result.messages if m is not None]
         return result
 
     def _typed(self, value: Any, kind: type, problem: str) -> Any:

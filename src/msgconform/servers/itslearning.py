@@ -28,8 +28,8 @@ import re
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cached_property
 from typing import Any
 
 from starlette.applications import Starlette
@@ -389,6 +389,7 @@ class _Server:
         raw_body = await request.body()
         if media_type(content_type)[0] in XML_TYPES and b"<!DOCTYPE" in raw_body:
             raw_body = await self.dtd(raw_body)
+        message: dict[str, Any]
         try:
             body = self.bodies.read(raw_body, content_type, "MessageToSend")
         except UnsupportedMediaType as exc:
@@ -400,9 +401,11 @@ class _Server:
             message, errors = _check_message(raw)
         if errors and not self.faults.on("lenient-types"):  # lenient: keep what fits, drop the rest
             return self.crash() if self.faults.on("500-on-malformed") else self.invalid(request, errors)
-        if isinstance(raw, dict) and self.faults.on("reply-null-rejected"):
-            if any(str(k).lower() == "replytomessageid" and v is None for k, v in raw.items()):
-                return self.invalid(request, {"message.ReplyToMessageId": ["The value 'null' is not valid."]})
+        null_reply = isinstance(raw, dict) and any(
+            str(k).lower() == "replytomessageid" and v is None for k, v in raw.items()
+        )
+        if null_reply and self.faults.on("reply-null-rejected"):
+            return self.invalid(request, {"message.ReplyToMessageId": ["The value 'null' is not valid."]})
         return self.deliver(request, person, message)
 
     async def dtd(self, raw: bytes) -> bytes:

@@ -78,7 +78,7 @@ def _same(x: ET.Element, y: ET.Element) -> bool:
     if (x.text or "").strip() != (y.text or "").strip():
         return False
     return all(
-        _same(cx, cy) and (cx.tail or "").strip() == (cy.tail or "").strip() for cx, cy in zip(x, y)
+        _same(cx, cy) and (cx.tail or "").strip() == (cy.tail or "").strip() for cx, cy in zip(x, y, strict=True)
     )
 
 

@@ -64,7 +64,7 @@ class Reading:
 
     def _object(self, element: ET.Element, shape: Shape, ns: str, path: str) -> dict[str, Any]:
         members = self.shapes.members(shape)
-        expected = {}
+        expected: dict[tuple[str, str], tuple[int, Any]] = {}
         documented_ns: dict[str, str] = {}
         for position, member in enumerate(members):
             member_ns = member.shape.namespace(ns)
