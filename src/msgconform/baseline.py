@@ -110,7 +110,7 @@ def _where(file: str, loc: tuple) -> str:
     return f"{file}: {'.'.join(str(part) for part in loc) or 'file'}"
 
 
-def _explain(error: dict) -> str:
+def _explain(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     if kind == "missing":
         return "missing (every entry needs api, case and reason)"
@@ -182,7 +182,8 @@ class BaselineReport:
                                ("expired (it waives nothing)", self.expired),
                                ("not judged (kept)", self.not_judged)):
             for entry in entries:
-                out.append(f"baseline {self.file}: [[known]] entry {entry.number} ({entry.api} {entry.case}) is {label}")
+                out.append(f"baseline {self.file}: [[known]] entry {entry.number} "
+                           f"({entry.api} {entry.case}) is {label}")
         return out
 
 
@@ -268,7 +269,8 @@ def read_report(report_dir: Path) -> dict:
         raise BaselineError(f"{path}: no such file; run `msgconform run --report-dir {report_dir}` first") from None
     except (OSError, ValueError) as exc:
         raise BaselineError(f"{path}: not a readable conformance.json ({type(exc).__name__})") from None
-    if not isinstance(document, dict) or document.get("tool") != "msgconform" or not isinstance(document.get("apis"), dict):
+    if (not isinstance(document, dict) or document.get("tool") != "msgconform"
+            or not isinstance(document.get("apis"), dict)):
         raise BaselineError(f"{path}: not a msgconform conformance.json")
     return document
 
@@ -299,7 +301,8 @@ def write_baseline(document: dict, *, update: Path | None = None, reason: str | 
            if outcome in FAILED and not any(e.api == api and case_id in e.covers for e in kept)]
     if new and not (reason and reason.strip()):
         raise BaselineError(f"{len(new)} failing case(s) have no baseline entry yet "
-                            f"({', '.join(c for _, c in new[:3])}{', ...' if len(new) > 3 else ''}): give --reason TEXT")
+                            f"({', '.join(c for _, c in new[:3])}{', ...' if len(new) > 3 else ''}): "
+                            "give --reason TEXT")
     if new:
         if "known" not in doc:
             doc["known"] = tomlkit.aot()
@@ -355,4 +358,4 @@ def _without_entries(text: str, numbers: Iterable[int], file: str) -> str:
         end = starts[i + 1] if i + 1 < len(headers) else len(lines)
         for line in range(starts[i], end):
             keep[line] = False
-    return "".join(line for line, kept in zip(lines, keep) if kept)
+    return "".join(line for line, kept in zip(lines, keep, strict=True) if kept)

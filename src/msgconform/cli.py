@@ -155,7 +155,8 @@ def _run(args: argparse.Namespace) -> int:
     for line in summary_lines(result.report):
         print(line)
     if result.report.interrupted:
-        print("msgconform: the run was interrupted; no HTML report built (msgconform report builds it)", file=sys.stderr)
+        print("msgconform: the run was interrupted; no HTML report built (msgconform report builds it)",
+              file=sys.stderr)
     elif args.no_html:
         print(f"msgconform: HTML report not built (--no-html); `msgconform report --report-dir {args.report_dir}` "
               "builds it", file=sys.stderr)
@@ -246,8 +247,10 @@ def _add_baseline_command(commands) -> None:
     command = commands.add_parser("baseline", help="write or ratchet a baseline from the last run's conformance.json")
     command.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR")
     command.add_argument("--update", type=Path, metavar="FILE",
-                         help="keep this baseline's entries that still cover a failure or were not judged; drop stale ones")
-    command.add_argument("--out", type=Path, metavar="FILE", help="write here (default stdout); never overwrites another file")
+                         help="keep this baseline's entries that still cover a failure or were not judged; "
+                              "drop stale ones")
+    command.add_argument("--out", type=Path, metavar="FILE",
+                         help="write here (default stdout); never overwrites another file")
     command.add_argument("--reason", metavar="TEXT", help="the reason of every new entry")
     command.add_argument("--expires", type=_iso_date, metavar="DATE", help="the expiry of every new entry (YYYY-MM-DD)")
 

@@ -17,6 +17,7 @@ the running ones (an interrupted run stops their processes itself).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -43,14 +44,16 @@ def run_in_order(jobs_to_run: Sequence[Callable[[IO[str]], T]], *, jobs: int, lo
         raise ValueError(f"jobs must be at least 1, not {jobs}")
     if jobs == 1 or len(jobs_to_run) <= 1:
         return [job(log) for job in jobs_to_run]
-    with tempfile.TemporaryDirectory(prefix="msgconform-logs-") as scratch:
-        streams = [open(os.path.join(scratch, f"{index}.log"), "a+", encoding="utf-8", errors="replace")
+    with tempfile.TemporaryDirectory(prefix="msgconform-logs-") as scratch, contextlib.ExitStack() as opened:
+        # closed (by the ExitStack) before the folder they live in is removed
+        streams = [opened.enter_context(open(os.path.join(scratch, f"{index}.log"), "a+",
+                                             encoding="utf-8", errors="replace"))
                    for index in range(len(jobs_to_run))]
         pool = ThreadPoolExecutor(max_workers=min(jobs, len(jobs_to_run)))
         try:
-            futures = [pool.submit(job, stream) for job, stream in zip(jobs_to_run, streams)]
+            futures = [pool.submit(job, stream) for job, stream in zip(jobs_to_run, streams, strict=True)]
             results: list[T] = []
-            for future, stream in zip(futures, streams):
+            for future, stream in zip(futures, streams, strict=True):
                 try:
                     results.append(future.result())
                 finally:
@@ -63,9 +66,6 @@ def run_in_order(jobs_to_run: Sequence[Callable[[IO[str]], T]], *, jobs: int, lo
         else:
             pool.shutdown(wait=True)
             return results
-        finally:
-            for stream in streams:
-                stream.close()
 
 
 def _copy(stream: IO[str], log: IO[str]) -> None:

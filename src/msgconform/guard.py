@@ -29,6 +29,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import cast
 
 import httpx
 import requests
@@ -101,9 +102,9 @@ class Guard:
             self.failures_in_a_row = 0
 
     def _check_running(self) -> None:
-        if self.stop_reason is None and self.max_duration is not None:
-            if time.monotonic() - self.started >= self.max_duration:
-                self.stop(f"stopped when max_duration ({self.max_duration:g} s) was reached")
+        if (self.stop_reason is None and self.max_duration is not None
+                and time.monotonic() - self.started >= self.max_duration):
+            self.stop(f"stopped when max_duration ({self.max_duration:g} s) was reached")
         if self.stop_reason is not None:
             raise RunStopped(self.stop_reason)
 
@@ -186,7 +187,8 @@ class _GuardedTransport(httpx.BaseTransport):
             with limits.deadline(self.guard.timeout, where) as bound:
                 response = self.inner.handle_request(request)
                 try:
-                    body, decoded = limits.read_capped(response.stream, response.headers.get("content-encoding"),
+                    stream = cast(httpx.SyncByteStream, response.stream)  # a sync transport's answer
+                    body, decoded = limits.read_capped(stream, response.headers.get("content-encoding"),
                                                        self.guard.max_response_bytes, where, bound)
                 finally:
                     response.close()
@@ -212,7 +214,7 @@ class _GuardedAdapter(HTTPAdapter):
         super().__init__()
         self.guard = guard
 
-    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):  # type: ignore[override]
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         self.guard.admit(request.method, request.url)
         where = _where(request.method, request.url)
         try:
@@ -220,7 +222,8 @@ class _GuardedAdapter(HTTPAdapter):
                 response = super().send(request, stream=True, timeout=timeout, verify=verify, cert=cert,
                                         proxies=proxies)
                 try:
-                    content, _ = limits.read_capped(_raw_chunks(response, where), response.headers.get("content-encoding"),
+                    content, _ = limits.read_capped(_raw_chunks(response, where),
+                                                    response.headers.get("content-encoding"),
                                                     self.guard.max_response_bytes, where, bound)
                 except BaseException:
                     response.close()  # the rest of the answer is never read: drop the connection
@@ -233,7 +236,7 @@ class _GuardedAdapter(HTTPAdapter):
             raise
         self.guard.transport_ok()
         response._content = content  # decoded and capped; requests never decodes _content again
-        response._content_consumed = True
+        response._content_consumed = True  # type: ignore[attr-defined]  # requests' private flag; not in its stubs
         response.raw.release_conn()
         body = request.body.encode() if isinstance(request.body, str) else request.body
         self.guard.observed(request.method, request.url, body, response.status_code,

@@ -26,6 +26,7 @@ Design:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -110,7 +111,7 @@ class Lifecycle:
             for signum, handler in self._previous.items():
                 signal.signal(signum, handler)
 
-    def _on_signal(self, signum: int, frame: Any) -> None:  # noqa: ARG002
+    def _on_signal(self, signum: int, frame: Any) -> None:
         if self.received is None:
             self.received = signum
         if not self._raised:
@@ -174,10 +175,8 @@ class Lifecycle:
             callbacks, self._callbacks = self._callbacks, []
         _stop_processes(processes, self.grace)
         for callback in reversed(callbacks):
-            try:
+            with contextlib.suppress(Exception):  # one broken teardown must not keep the others running
                 callback()
-            except Exception:  # noqa: BLE001 - one broken teardown must not keep the others running
-                pass
 
 
 def _stop_processes(processes: list[subprocess.Popen], grace: float) -> None:
@@ -192,17 +191,13 @@ def _stop_processes(processes: list[subprocess.Popen], grace: float) -> None:
     for process in processes:  # also the group of a child that ended by itself: grandchildren
         _signal_group(process, signal.SIGKILL)
     for process in processes:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=1.0)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:
     try:
         os.killpg(process.pid, signum)  # the child leads its own group (start_new_session)
     except (ProcessLookupError, PermissionError):
-        try:
+        with contextlib.suppress(ProcessLookupError, OSError):
             process.send_signal(signum)
-        except (ProcessLookupError, OSError):
-            pass

@@ -110,7 +110,7 @@ def deadline(seconds: float, where: str) -> Iterator[Deadline]:
         yield bound
         return
 
-    def expired(signum, frame):  # noqa: ANN001 - signal handler signature
+    def expired(signum, frame):
         raise bound.failure()
 
     previous = signal.signal(signal.SIGALRM, expired)

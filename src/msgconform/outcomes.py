@@ -18,8 +18,9 @@ never fails. It knows nothing about pytest or HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -106,10 +107,8 @@ def read_json_lines(path: Path) -> list[dict]:
     torn = lines.pop() if not text.endswith("\n") else ""
     records = [json.loads(line) for line in lines if line.strip()]
     if torn.strip():
-        try:
+        with contextlib.suppress(ValueError):
             records.append(json.loads(torn))
-        except ValueError:
-            pass
     return records
 
 
@@ -142,7 +141,7 @@ def fold(catalogue: Catalogue, target: str, events: Iterable[dict]) -> ApiResult
     return ApiResult(api=catalogue.api, target=target, cases=results, harness_errors=stopped + harness)
 
 
-def _outcome(case: Case, tally: Tally, harness: list[str], stopped: list[str] = ()) -> CaseOutcome:
+def _outcome(case: Case, tally: Tally, harness: list[str], stopped: Sequence[str] = ()) -> CaseOutcome:
     checked = tally.passed + tally.failed
     if tally.failed and case.level != "INFO":
         outcome: Outcome = "fail" if case.level == "MUST" else "non-strict"

@@ -57,9 +57,9 @@ def check(target: ApiTarget) -> None:
                 # Only the status matters: the answer's body is never read (a target that
                 # trickles or bloats its bodies is the suite's to judge), and the head is
                 # bounded as a whole (msgconform.limits).
-                with limits.deadline(timeout, f"{method} {path.split('?')[0]}"):
-                    with client.stream(method, url, headers={**user.headers, **extra}, content=probe.body) as response:
-                        pass
+                with (limits.deadline(timeout, f"{method} {path.split('?')[0]}"),
+                      client.stream(method, url, headers={**user.headers, **extra}, content=probe.body) as response):
+                    pass
             except (httpx.TimeoutException, limits.ExchangeTimeout):
                 raise PreflightError(f"{target.api}: {target.base_url} did not answer within {timeout:g} s") from None
             except httpx.HTTPError as exc:

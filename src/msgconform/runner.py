@@ -115,7 +115,8 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
             print(f"msgconform: testing the embedded reference servers ({', '.join(apis)})", file=log)
         if chosen is not None:
             chosen = selections.resolve(options.cases, options.mode, apis=list(targets))
-        judged = [api for api in targets if chosen is None or chosen.of(api)]  # an API with no case selected: not tested
+        # an API with no case selected: not tested
+        judged = [api for api in targets if chosen is None or chosen.of(api)]
         if options.mode != "replay":
             for api in judged:
                 preflight.check(targets[api])
@@ -304,7 +305,8 @@ def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, casset
     if returncode is None:  # past max_duration and the grace: the suite did not stop by itself
         life.stop(process)
         returncode = process.returncode
-        stopped_by_us = f"stopped when max_duration was reached ({backstop:g} s with the grace; the suite did not stop by itself)"
+        stopped_by_us = (f"stopped when max_duration was reached ({backstop:g} s with the grace; "
+                         "the suite did not stop by itself)")
     events = outcomes.read_events(events_file)
     stopped = {event["api"] for event in events if event["kind"] == "stopped"}
     killed = lifecycle.describe_exit(returncode)

@@ -168,17 +168,19 @@ def _cases_per_function(tree: ast.Module) -> dict[str, set[str]]:
         return found & definitions.keys()
 
     result: dict[str, set[str]] = {}
-    for name, node in definitions.items():
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    for function, definition in definitions.items():
+        if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
-        seen, todo, cases = {name}, [node], set()
+        seen: set[str] = {function}
+        todo: list[ast.AST] = [definition]
+        cases: set[str] = set()
         while todo:
             current = todo.pop()
             cases |= _case_ids(current)
             for other in uses(current) - seen:
                 seen.add(other)
                 todo.append(definitions[other])
-        result[name] = cases
+        result[function] = cases
     return result
 
 

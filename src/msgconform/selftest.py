@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from msgconform.progress import Progress
 from msgconform.runner import RunOptions, embedded_apis, run
@@ -65,7 +66,7 @@ class Finding:
 def _cases(api: str, names: Iterable[str], report_dir: Path, record_to: Path | None = None) -> dict:
     """The outcomes of one run; with `record_to`, the run also records its cassettes there
     (for the behaviour diff, `msgconform.diff`: the same run, no second one)."""
-    recording = {"mode": "record", "cassette_dir": record_to} if record_to is not None else {}
+    recording: dict[str, Any] = {"mode": "record", "cassette_dir": record_to} if record_to is not None else {}
     with open(os.devnull, "w") as quiet:
         result = run(RunOptions(apis=[api], faults=list(names), max_examples=MAX_EXAMPLES, report_dir=report_dir,
                                 **recording), log=quiet)

@@ -143,6 +143,7 @@ def _xml_walk(body: str) -> tuple[dict[str, set[str]], Any]:
         ns, _ = split(element.tag)
         here = f"{path}/{name(element, parent_ns)}"
         children = list(element)
+        value: Any
         if children:
             kind, value = "element", {}
             for child in children:

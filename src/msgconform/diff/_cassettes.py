@@ -29,6 +29,7 @@ its recipients per field).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import re
@@ -181,10 +182,8 @@ class _Ids:
         body = _text(response.get("body"))
         stripped = body.lstrip()
         if stripped.startswith(("{", "[")):
-            try:
+            with contextlib.suppress(ValueError):
                 self._json(json.loads(body), "", found)
-            except ValueError:
-                pass
         elif stripped.startswith("<"):
             found += [m.group(2) for m in self._XML_ID.finditer(body)]
         for value in found:
@@ -200,9 +199,9 @@ class _Ids:
         elif isinstance(value, list):
             for item in value:
                 self._json(item, key, found)
-        elif key and _bodies._ID_KEY.search(key) and not isinstance(value, bool) and isinstance(value, (int, str)):
-            if re.fullmatch(r"-?\d+", str(value)):
-                found.append(str(value))
+        elif (key and _bodies._ID_KEY.search(key) and not isinstance(value, bool) and isinstance(value, (int, str))
+              and re.fullmatch(r"-?\d+", str(value))):
+            found.append(str(value))
 
     def name(self, value: str) -> str:
         """`value` (a whole path segment, query value or body value) by its name when it is
@@ -241,7 +240,7 @@ def _request_key(request: dict, spec: _Spec, ids: _Ids) -> str:
     template = operation.split(" ", 1)[1].split("/")
     segments = path.split("/")
     if len(template) == len(segments):  # only what the template leaves open can be an id
-        segments = [ids.name(seg) if t.startswith("{") else seg for seg, t in zip(segments, template)]
+        segments = [ids.name(seg) if t.startswith("{") else seg for seg, t in zip(segments, template, strict=True)]
     else:
         segments = [ids.name(seg) for seg in segments]
     query = "&".join(f"{k}={ids.name(v)}" for k, v in parse_qsl(parts.query, keep_blank_values=True))
@@ -262,7 +261,7 @@ def read_answers(folder: Path, spec: _Spec, stable_ids: Iterable[Any] = ()) -> d
     ids = _Ids(stable_ids)
     for path in sorted(folder.glob("*.yaml")):
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - _LOADER is a SafeLoader
             recorded[path.stem] = list(data["interactions"])
             for interaction in recorded[path.stem]:
                 ids.collect(path.stem, interaction["response"])
@@ -356,6 +355,7 @@ def compare_groups(api: str, old: Groups, new: Groups, *, what: str = "answers")
     for label in dict.fromkeys([*old.groups, *new.groups]):
         before, after = old.groups.get(label), new.groups.get(label)
         if after is None:
+            assert before is not None  # label is a group of one of the two
             changes.append(Change(api, f"{what} no longer seen", label, "", f"{before.count} {what}", "none"))
             continue
         if before is None:

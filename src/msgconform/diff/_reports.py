@@ -114,9 +114,11 @@ def _cases(api_diff: ApiDiff, before: dict | None, after: dict | None, failing: 
     for case_id in dict.fromkeys([*new_cases, *old_cases]):
         old, new = old_cases.get(case_id), new_cases.get(case_id)
         was, now = observed(old), observed(new)
-        level = (new or old)["level"]
+        either = new or old
+        assert either is not None  # case_id is a key of one of the two
+        level = either["level"]
         where = f"{case_id} ({level})"
-        details = " ".join(str((new or old).get("details") or "").split())
+        details = " ".join(str(either.get("details") or "").split())
         if new is not None and was in GOOD and now in failing:
             api_diff.changes.append(Change(api, "regressed", where, "", _shown(old), _shown(new), True, details))
         elif new is None:

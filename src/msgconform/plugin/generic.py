@@ -199,10 +199,10 @@ def stable_example(body: object, limit: int = 120) -> str:
             return {k: mask(v, str(k)) for k, v in value.items()}
         if isinstance(value, list):
             return [mask(item, key) for item in value]
-        if key and _ID_NAME.search(key) and not isinstance(value, bool):
-            if (isinstance(value, int) and value > 0) or (isinstance(value, str) and value.strip().isdigit()
-                                                            and int(value) > 0):
-                return "<id>"
+        if key and _ID_NAME.search(key) and not isinstance(value, bool) and (
+                (isinstance(value, int) and value > 0)
+                or (isinstance(value, str) and value.strip().isdigit() and int(value) > 0)):
+            return "<id>"
         return value
 
     return repr(mask(body))[:limit]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import weakref
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -136,7 +137,7 @@ def _index(cassette) -> dict[tuple, list[int]]:
     return state[1]
 
 
-_VCR_RESPONSES = None
+_VCR_RESPONSES: Any = None  # vcrpy's own Cassette._responses, once install_index ran
 
 
 def install_index() -> None:

@@ -24,8 +24,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _test_of(item: pytest.Item) -> tuple[Path, str, str]:
     path = Path(str(item.path))
     function = getattr(item, "originalname", None) or item.name
-    if getattr(item, "cls", None) is not None:
-        function = f"{item.cls.__name__}.{function}"  # not a module-level function: the module's cases
+    cls = getattr(item, "cls", None)
+    if cls is not None:
+        function = f"{cls.__name__}.{function}"  # not a module-level function: the module's cases
     return path.parent, path.name, function
 
 
@@ -43,14 +44,15 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     for suite_dir, indexes in by_suite.items():
         suite = SuiteMap.read(suite_dir)
         tests = [_test_of(items[i])[1:] for i in indexes]
-        for index, kept in zip(indexes, tests_to_run(tests, suite, selected, mode)):
+        for index, kept in zip(indexes, tests_to_run(tests, suite, selected, mode), strict=True):
             keep[index] = kept
-    deselected = [item for item, kept in zip(items, keep) if not kept]
+    deselected = [item for item, kept in zip(items, keep, strict=True) if not kept]
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        names = sorted({"::".join(item.nodeid.split("::")[:2]).split("[")[0] for item, k in zip(items, keep) if k})
+        names = sorted({"::".join(item.nodeid.split("::")[:2]).split("[")[0]
+                        for item, k in zip(items, keep, strict=True) if k})
         reporter.write_line(f"msgconform: --case: {len(items) - len(deselected)} of {len(items)} tests can judge "
                             f"the selected cases: {', '.join(names) or 'none'}")
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item, kept in zip(items, keep) if kept]
+        items[:] = [item for item, kept in zip(items, keep, strict=True) if kept]

@@ -116,7 +116,8 @@ def _generate(results: Path, output: Path, report_dir: Path, *, append_history: 
         done = subprocess.run(command, env=env, cwd=report_dir, stdin=subprocess.DEVNULL, capture_output=True,
                               text=True, timeout=GENERATE_TIMEOUT)
     except subprocess.TimeoutExpired:
-        raise HtmlReportError(f"HTML report not built: allure generate took longer than {GENERATE_TIMEOUT:g} s") from None
+        raise HtmlReportError(
+            f"HTML report not built: allure generate took longer than {GENERATE_TIMEOUT:g} s") from None
     expected = (output / _FOLDER_PLUGIN / "index.html", output / _SINGLE_PLUGIN / "index.html")
     if done.returncode != 0 or not all(path.is_file() for path in expected):
         lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]

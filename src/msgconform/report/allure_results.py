@@ -133,7 +133,8 @@ def _description(item: CaseOutcome, outcome: str) -> str:
     if item.waived is not None:
         waiver = item.waived
         lines += ["", f"Waived by the baseline: {waiver.reason}",
-                  f"(observed: {waiver.observed}; expires: {waiver.expires or 'never'}; ticket: {waiver.ticket or 'none'})"]
+                  f"(observed: {waiver.observed}; expires: {waiver.expires or 'never'}; "
+                  f"ticket: {waiver.ticket or 'none'})"]
     if item.details:
         lines += ["", f"Details: {item.details}"]
     return "\n".join(lines)

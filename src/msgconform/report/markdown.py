@@ -37,7 +37,8 @@ def render_markdown(report: RunReport) -> str:
             f"| {c['non-strict']} | {c['skip']} | {c['error']} |" + (f" {c.get('waived', 0)} |" if waivers else "")
         )
     if waivers:
-        lines += ["", f"Baseline `{_cell(report.baseline.file)}`: {report.baseline.entries} entr{'y' if report.baseline.entries == 1 else 'ies'}; "
+        entries = report.baseline.entries
+        lines += ["", f"Baseline `{_cell(report.baseline.file)}`: {entries} entr{'y' if entries == 1 else 'ies'}; "
                       "a waived case failed, and a baseline entry accepts it (it does not change the verdict)."]
         tested = {result.api for result in report.apis}
         elsewhere = [e for e in report.baseline.not_judged if e.api not in tested]

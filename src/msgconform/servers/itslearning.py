@@ -40,8 +40,8 @@ from starlette.routing import Route
 
 from msgconform import specs
 from msgconform.servers import _xmlstyle
-from msgconform.servers._limits import MAX_STORED_MESSAGES, MAX_STORED_TEXT_BYTES
 from msgconform.servers._http import FORM_TYPE, XML_TYPES, Bodies, MalformedBody, UnsupportedMediaType, media_type
+from msgconform.servers._limits import MAX_STORED_MESSAGES, MAX_STORED_TEXT_BYTES
 from msgconform.servers.faults import FaultSet
 from msgconform.xmlcodec import XmlCodec, XmlError
 
