@@ -44,12 +44,13 @@ class HighQ:
         digest = hashlib.sha256(f"{self.harness.settings.seed}:{self._nonce}".encode()).hexdigest()[:8]
         return f"<p>{MARK} {label} {digest}</p>"
 
-    def conversation(self, label: str, *userids: Any) -> dict[str, Any]:
-        """The seed's conversation object: these recipients (default: the recipient), one message."""
+    def conversation(self, label: str, *userids: Any, messages: int = 1) -> dict[str, Any]:
+        """The seed's conversation object: these recipients (default: the recipient) and
+        `messages` messages, each with its own html."""
         recipients = userids or (self.users["recipient"].id,)
         return {
             "recipients": {"users": {"user": [{"userid": u} for u in recipients]}},
-            "messages": {"message": [{"html": self.html(label)}]},
+            "messages": {"message": [{"html": self.html(label)} for _ in range(messages)]},
         }
 
     def create(self, body: Any, *, media_type: str = "application/json", accept: str = "application/json",
