@@ -375,6 +375,40 @@ def _(s: Hq) -> None:
     assert content.startswith(b"<conversation>") and b"\n" not in content
 
 
+@check("one-messageid-for-many")
+def _(s: Hq) -> None:
+    assert len(s.create(conversation(messages=3)).json()["messages"]["message"]) == 1
+    assert len(s.create(conversation(messages=1)).json()["messages"]["message"]) == 1
+
+
+@check("shared-messageid")
+def _(s: Hq) -> None:
+    ids = [m["messageid"] for m in s.create(conversation(messages=3)).json()["messages"]["message"]]
+    assert len(ids) == 3 and len(set(ids)) == 1
+
+
+@check("binder-leniency")
+def _(s: Hq) -> None:
+    assert s.create(conversation("3002")).status_code == 201  # a numeric string is an id
+    assert s.create(conversation(3002.7)).status_code == 201  # truncated, as Jackson does
+    assert s.create(conversation(html=5)).status_code == 201  # a scalar for a String
+    wrapper_text = (b"<conversation><recipients><users><user><userid>3002</userid></user></users></recipients>"
+                    b"<messages><message><html>x</html><attachments>AAA</attachments><extra>1</extra>"
+                    b"</message></messages></conversation>")
+    assert s.raw(wrapper_text, "application/xml").status_code == 201
+    body = conversation()
+    body["messages"]["message"][0]["attachments"] = None
+    assert s.create(body).status_code == 201
+    assert s.create(conversation("abc")).status_code == 400  # unconvertible leaves are refused
+    assert s.create(conversation(html={})).status_code == 400
+
+
+@check("message-without-html")
+def _(s: Hq) -> None:
+    assert s.create({"recipients": conversation()["recipients"], "messages": {"message": [{}]}}).status_code == 201
+    assert s.create(conversation(html={})).status_code == 400
+
+
 def test_every_fault_and_variant_has_a_check() -> None:
     assert set(CHECKS) == {entry.name for entry in faults.for_api("highq")}
 

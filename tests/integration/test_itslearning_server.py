@@ -416,6 +416,24 @@ def _(s: Its) -> None:
     assert s.send(ToPersonIds="nobody").status_code == 201
 
 
+@check("binder-leniency")
+def _(s: Its) -> None:
+    ns = b'xmlns="http://schemas.datacontract.org/2004/07/Itslearning.RestApi.Entities"'
+    arrays = b'xmlns:a="http://schemas.microsoft.com/2003/10/Serialization/Arrays"'
+    assert s.send(ToPersonIds=["1002"], ReplyToMessageId="", Subject=7).status_code == 201
+    assert s.send(ToPersonIds=[1002.0]).status_code == 201
+    text_in_wrapper = (b"<MessageToSend " + ns + b"><BccPersonIds>AAA</BccPersonIds><ToPersonIds " + arrays
+                       + b"><a:int>1002</a:int></ToPersonIds></MessageToSend>")
+    assert s.raw_send(text_in_wrapper, "application/xml").status_code == 201
+    out_of_order = (b"<MessageToSend " + ns + b"><Text>x</Text><ReplyToMessageId>abc</ReplyToMessageId><ToPersonIds "
+                    + arrays + b"><a:int>1002</a:int></ToPersonIds></MessageToSend>")
+    assert s.raw_send(out_of_order, "application/xml").status_code == 201  # DataContract skips it
+    assert s.send(ToPersonIds="abc").status_code == 400  # unconvertible leaves are refused
+    assert s.send(ReplyToMessageId="abc").status_code == 400
+    in_order = b"<MessageToSend " + ns + b"><ReplyToMessageId>abc</ReplyToMessageId></MessageToSend>"
+    assert s.raw_send(in_order, "application/xml").status_code == 400
+
+
 @check("bad-input-422")
 def _(s: Its) -> None:
     assert s.send(ToPersonIds=[]).status_code == 422

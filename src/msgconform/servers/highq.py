@@ -88,19 +88,35 @@ class _Conversation:
 
 class _Reader:
     """Body value -> _Conversation. `lenient` (the lenient-types fault) drops what has the
-    wrong type instead of raising _Malformed."""
+    wrong type instead of raising _Malformed. `binder` (the binder-leniency variant) first
+    converts as a Java platform does: numbers and numeric strings for an integer, any
+    scalar for a string, null or "" for an absent member, text inside an XML wrapper as an
+    empty one; a leaf it cannot convert is still refused."""
 
-    def __init__(self, lenient: bool) -> None:
+    def __init__(self, lenient: bool, binder: bool = False, xml: bool = False) -> None:
         self.lenient = lenient
+        self.binder = binder
+        self.xml = xml
         self.dropped = False
+
+    def _wrapper(self, value: Any) -> Any:
+        """binder: what a Java reader makes of a wrapper member (object expected)."""
+        if not self.binder:
+            return value
+        if value is None or value == "" or (self.xml and isinstance(value, str)):
+            return {}  # absent, empty, or only text inside the element: nothing in it
+        return value
 
     def conversation(self, body: Any) -> _Conversation:
         result = _Conversation()
         body = self._typed(body, dict, "the body is not a conversation object") or {}
         self.dropped = False
+        if self.binder:
+            body = {k: self._wrapper(v) if k in ("recipients", "messages") else v for k, v in body.items()}
         if body.get("recipients") is not None:
             recipients = self._typed(body["recipients"], dict, "recipients is not an object") or {}
-            users = self._typed(recipients.get("users", {}), dict, "recipients.users is not an object") or {}
+            users = self._typed(self._wrapper(recipients.get("users", {})), dict,
+                                "recipients.users is not an object") or {}
             for user in self._list(users, "user", "recipients.users.user"):
                 result.recipients.append(self._userid(user))
         elif "recipients" in body:
@@ -132,6 +148,10 @@ class _Reader:
         value = wrapper[key]
         if isinstance(value, dict):
             return [value]
+        if self.binder and value is None:
+            return []
+        if self.binder and isinstance(value, list):
+            return [item for item in value if item is not None]  # a null item: no item
         return self._typed(value, list, f"{where} is not a list") or []
 
     def _userid(self, user: Any) -> int | None:
@@ -141,6 +161,13 @@ class _Reader:
         if "userid" not in user:
             raise _Invalid("A recipient has no userid.")
         userid = user["userid"]
+        if self.binder:
+            if isinstance(userid, str) and userid.strip().lstrip("+-").isdigit():
+                userid = int(userid.strip())
+            elif isinstance(userid, float) and userid == userid and abs(userid) < 2**63:
+                userid = int(userid)  # Jackson truncates a fraction
+            elif userid is None or userid == "":
+                raise _Invalid("A recipient has no userid.")
         if type(userid) is int and userid in _INT64:
             return userid
         return self._typed(None, int, "userid is not an integer")
@@ -150,13 +177,15 @@ class _Reader:
         if message is None:
             return None
         html = message.get("html")
+        if self.binder and isinstance(html, (int, float, bool)):
+            html = str(html)  # a Java mapper writes any scalar into a String
         if html is not None:
             html = self._typed(html, str, "html is not a string")
         elif "html" in message:
             self._typed(None, str, "html is null")
         attachments: list[Any] = []
         if "attachments" in message:
-            wrapper = self._typed(message["attachments"], dict, "attachments is not an object") or {}
+            wrapper = self._typed(self._wrapper(message["attachments"]), dict, "attachments is not an object") or {}
             for attachment in self._list(wrapper, "attachment", "attachments.attachment"):
                 attachment = self._typed(attachment, dict, "an attachment is not an object")
                 if attachment is None:
@@ -164,6 +193,8 @@ class _Reader:
                 if "id" not in attachment:
                     raise _Invalid("An attachment has no id.")
                 value = attachment["id"]
+                if self.binder and isinstance(value, (float, bool)):
+                    value = str(value)
                 if not isinstance(value, (str, int)) or isinstance(value, bool):
                     value = self._typed(None, str, "an attachment id is not a string or an integer")
                 if value is not None:
@@ -244,6 +275,8 @@ class _Server:
         media = self.bodies.negotiate(request.headers.get("accept"))
         if media in XML_TYPES and on("xml-served-as-json"):
             media = "application/json"
+        if on("one-messageid-for-many"):
+            message_ids = message_ids[:1]
         messages: list[dict[str, Any]] = [] if on("no-message-ids") else [{"messageid": m} for m in message_ids]
         if on("extra-fields"):
             messages = [{**m, "createddate": "2026-11-22T10:00:00Z"} for m in messages]
@@ -307,7 +340,7 @@ class _Server:
                 if not lenient:
                     raise _Malformed(str(exc)) from None
                 value = {}
-            conversation = _Reader(lenient).conversation(value)
+            conversation = _Reader(lenient, self.faults.on("binder-leniency"), kind in XML_TYPES).conversation(value)
             if lenient:
                 if conversation.recipients_dropped and not conversation.recipients:
                     conversation.recipients = [RECIPIENT.id]
@@ -319,6 +352,8 @@ class _Server:
         with self.store.lock:
             conversation_id = self.store.new_id()
             message_ids = [self.store.new_id() for _ in conversation.messages]
+            if len(message_ids) > 1 and self.faults.on("shared-messageid"):
+                message_ids = [message_ids[0]] * len(message_ids)
             recipients = tuple(dict.fromkeys(conversation.recipients))
             self.store.conversations[conversation_id] = (user.id, recipients, tuple(message_ids))
         return self.created(request, conversation_id, message_ids)
@@ -334,7 +369,7 @@ class _Server:
         if not conversation.messages and not skip:
             raise _Invalid("At least one message is required.")
         for message in conversation.messages:
-            if message["html"] is None and not skip:
+            if message["html"] is None and not skip and not self.faults.on("message-without-html"):
                 raise _Invalid("A message has no html body.")
             if message["attachments"]:  # this server holds no files: every id is unknown
                 raise _Invalid(f"No file with id {message['attachments'][0]} exists.")
