@@ -388,13 +388,8 @@ class ApiHarness:
         content = content.encode("utf-8") if isinstance(content, str) else bytes(content)
         media_type = request.headers.get("content-type") or None
         operation = case.operation.definition.raw
-        reasons: tuple[str, ...] = ()
-        if mode == "negative":
-            base_path = urlsplit(self.target.base_url).path.rstrip("/")
-            relative = url.path[len(base_path):] if base_path and url.path.startswith(base_path) else url.path
-            reasons = tuple(binders.request_problems(
-                self.raw_spec, operation, _path_parameters(case.operation.path, relative),
-                parse_qsl(url.query, keep_blank_values=True), media_type, content))
+        reasons = self.unreadable(operation, case.operation.path, request.url, media_type, content) \
+            if mode == "negative" else ()
         exchange = Exchange(
             operation_id=operation.get("operationId", case.operation.label),
             method=case.method.upper(),
@@ -417,13 +412,27 @@ class ApiHarness:
         case.body = exchange.request_body  # the generator's value is gone: only the wire's remains
         return exchange
 
+    def unreadable(self, operation: dict, template: str, url: str, media_type: str | None,
+                   content: bytes) -> tuple[str, ...]:
+        """Why the vendor's binder cannot read this request as sent (msgconform.binders);
+        () when it can, and then a request generated as negative is not negative."""
+        parts = urlsplit(url)
+        base_path = urlsplit(self.target.base_url).path.rstrip("/")
+        relative = parts.path[len(base_path):] if base_path and parts.path.startswith(base_path) else parts.path
+        return tuple(binders.request_problems(
+            self.raw_spec, operation, _path_parameters(template, relative),
+            parse_qsl(parts.query, keep_blank_values=True), media_type, content))
+
     # --- requests the suite makes itself (scenarios, follow-ups) ----------------------------------
 
 
-    def exchange_from_httpx(self, response: httpx.Response, role: str | None, body: Any = None) -> Exchange:
+    def exchange_from_httpx(self, response: httpx.Response, role: str | None, body: Any = None, *,
+                            generated: str | None = None) -> Exchange:
         """An `Exchange` for a request made with httpx, tied to its spec operation when one matches.
 
-        `body` is ignored (kept for callers): what checks see is decoded from the bytes sent."""
+        `body` is ignored (kept for callers): what checks see is decoded from the bytes sent.
+        `generated` ("positive" or "negative") judges the request as a generated one of that
+        mode is judged (the quality group replays exact generated requests this way)."""
         from schemathesis.core.transport import Response as StResponse
 
         request = response.request
@@ -442,6 +451,10 @@ class ApiHarness:
             )
             st_response = StResponse.from_httpx(response, verify=True)
         query = request.url.query.decode() if isinstance(request.url.query, bytes) else request.url.query
+        reasons: tuple[str, ...] = ()
+        if generated == "negative" and operation is not None:
+            reasons = self.unreadable(operation.definition.raw, operation.path, str(request.url),
+                                      request.headers.get("content-type"), request.content)
         return Exchange(
             operation_id=operation_id,
             method=request.method.upper(),
@@ -456,6 +469,9 @@ class ApiHarness:
             case=case,
             response=st_response,
             wire=(self.raw_spec, operation.definition.raw) if operation is not None else None,
+            mode=generated,
+            negative=bool(reasons),
+            negative_reasons=reasons,
         )
 
     # --- follow-ups -----------------------------------------------------------------------------
