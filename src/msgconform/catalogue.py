@@ -30,6 +30,9 @@ class Case:
     source: str
     expect: str
     quote: str = ""
+    # A SHOULD case that demands a refusal names the variants (faults.yaml) whose
+    # leniencies it must not blame; tests/unit/test_leniency_rule.py holds every such case to it.
+    spares: tuple[str, ...] = ()
 
     @property
     def is_seed_quote(self) -> bool:
@@ -72,6 +75,7 @@ def load(api: str) -> Catalogue:
             source=entry["source"],
             expect=entry["expect"],
             quote=" ".join(str(entry.get("quote", "")).split()),
+            spares=tuple(entry.get("spares", ())),
         )
         if not CASE_ID.match(case.id) or case.level not in LEVELS or case.id in seen:
             raise ValueError(f"{path.name}: case {case.id!r}: bad id, duplicate id or unknown level")

@@ -409,6 +409,12 @@ def _(s: Hq) -> None:
     assert s.create(conversation(html={})).status_code == 400
 
 
+@check("error-summary-only")
+def _(s: Hq) -> None:
+    assert s.create({}).json() == {"error": {"summary": s.create({}).json()["error"]["summary"]}}
+    assert b"<ref>" not in s.create({}, **XML).content
+
+
 def test_every_fault_and_variant_has_a_check() -> None:
     assert set(CHECKS) == {entry.name for entry in faults.for_api("highq")}
 

@@ -253,6 +253,8 @@ class _Server:
         ref: int | str = number if self.faults.on("numeric-ref") else f"{number:x}"
         instance = request.path_params.get("instance", "")
         detail = {"summary": summary, "ref": ref, "link": f"{_base(request)}/{instance}/help/errors?ref={ref}"}
+        if self.faults.on("error-summary-only"):
+            detail = {"summary": summary}
         media = self.bodies.negotiate(request.headers.get("accept"))
         try:
             if media in XML_TYPES:
