@@ -415,6 +415,40 @@ def _(s: Hq) -> None:
     assert b"<ref>" not in s.create({}, **XML).content
 
 
+ENTITIES_BODY = (b'<?xml version="1.0"?><!DOCTYPE conversation [<!ENTITY a "canary-"><!ENTITY b "joined">]>'
+                 b"<conversation><recipients><users><user><userid>&a;&b;</userid></user></users></recipients>"
+                 b"<messages><message><html>x</html></message></messages></conversation>")
+BOMB_BODY = (b'<?xml version="1.0"?><!DOCTYPE conversation [' + b"".join(
+    b'<!ENTITY l%d "%s">' % (i, b"&l%d;" % (i - 1) * 10 if i else b"lol") for i in range(8)) + b"]>"
+    b"<conversation><messages><message><html>&l7;</html></message></messages></conversation>")
+
+
+def test_a_dtd_is_refused_without_expanding(hq: Hq) -> None:
+    response = hq.raw(ENTITIES_BODY, "application/xml")
+    assert response.status_code == 400 and "canary-joined" not in response.text
+
+
+@check("xxe-expanded")
+def _(s: Hq) -> None:
+    response = s.raw(ENTITIES_BODY, "application/xml")
+    assert response.status_code == 400 and "canary-joined" in response.text
+
+
+@check("entity-bomb-slow")
+def _(s: Hq) -> None:
+    import time
+
+    start = time.monotonic()
+    assert s.raw(BOMB_BODY, "application/xml").status_code == 400
+    assert time.monotonic() - start > 5
+
+
+@check("xml-dtd-ignored")
+def _(s: Hq) -> None:
+    response = s.raw(ENTITIES_BODY, "application/xml")
+    assert response.status_code == 400 and "canary" not in response.text and "DTD" not in response.text
+
+
 def test_every_fault_and_variant_has_a_check() -> None:
     assert set(CHECKS) == {entry.name for entry in faults.for_api("highq")}
 
