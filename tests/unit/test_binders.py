@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from msgconform import binders, specs
+from msgconform import binders, catalogue, specs
 
 ITS = specs.load("itslearning")
 HQ = specs.load("highq")
@@ -152,9 +152,17 @@ def test_a_third_datacontract_api_gets_the_same_rules_from_data():
     assert problems(DOTNET, MAIL, "application/xml", '<Mail xmlns="urn:m"><importance>Unknown</importance></Mail>')
 
 
-def test_every_spec_names_a_known_profile_for_each_body_format():
-    for spec in (ITS, HQ):
-        named = binders.profiles_for(spec)
-        assert named, "a spec must say how its vendor's platform reads bodies"
-        for kind, profile in named.items():
-            assert profile.format == kind
+@pytest.mark.parametrize("api", catalogue.available_apis())
+def test_every_spec_names_a_binder_for_each_request_body_format(api):
+    """Without one a request would be judged by JSON Schema alone, which blames every
+    conversion the vendor's platform makes (issue 12)."""
+    spec = specs.load(api)
+    named = binders.profiles_for(spec)
+    formats = {"application/json": "json", "text/json": "json", "application/xml": "xml", "text/xml": "xml",
+               "application/x-www-form-urlencoded": "form"}
+    needed = {formats[media] for item in spec["paths"].values() for operation in item.values()
+              if isinstance(operation, dict)
+              for media in ((operation.get("requestBody") or {}).get("content") or {}) if media in formats}
+    assert needed <= set(named), f"{api}: x-msgconform-binder names no profile for {sorted(needed - set(named))}"
+    for kind, profile in named.items():
+        assert profile.format == kind
