@@ -19,10 +19,7 @@ def help_page_sample(seed: str, formats: str) -> str:
     """The sample an ASP.NET help page prints after a 'Request/Response Formats' line such as
     'application/xml, text/xml'."""
     match = re.search(
-        re.escape(formats) + r"\s*Sample:\s*(.*?)(?:\n\n(?:application/|Response Information)|\n(?:application/"
-        r"x-www-form-urlencoded|Response Information)|\Z)",
-        seed,
-        re.S,
+        re.escape(formats) + r"\s*Sample:\s*(.*?)(?:\n\n?(?:application/|Response Information)|\Z)", seed, re.S
     )
     assert match, f"no sample for {formats}"
     return match.group(1).strip()
