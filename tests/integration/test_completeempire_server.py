@@ -288,3 +288,19 @@ def _(s: Ce) -> None:
     test_fault_or_variant_changes_what_it_says,
     test_the_faithful_server_does_not_show_it,
 ) = check.tests("ce")
+
+
+# --- the command line: serve at N+1, and a run of CompleteEmpire alone against it -----------
+
+
+def test_serve_puts_completeempire_at_n_plus_1_and_a_run_of_it_alone_passes(tmp_path) -> None:
+    from tests.helpers import free_port, run_msgconform, serving
+
+    port = free_port()
+    with serving(port=port) as server:
+        assert server.targets["completeempire"].base_url == f"http://127.0.0.1:{port + 1}"
+        targets = server.write_targets(tmp_path / "targets.toml")
+        done = run_msgconform("run", "--targets", targets, "--api", "completeempire", "--max-examples", "3",
+                              "--report-dir", tmp_path / "reports", cwd=tmp_path, timeout=300)
+    assert done.status == 0, done
+    assert done.stdout.splitlines()[-1].startswith("completeempire: conformant (")
