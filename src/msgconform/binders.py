@@ -73,7 +73,9 @@ class Profile:
     nulls: str = "reference"
     enum_from_any_integer: bool = False
     enum_names: str = "exact"
+    enum_text: str = "names-or-numbers"
     guid_forms: bool = False
+    value_type_formats: tuple[str, ...] = ()
     xml_order: str = "any"
     xml_repeated: str = "first"
     xml_children_in_scalar: str = "refuse"
@@ -82,7 +84,8 @@ class Profile:
 @cache
 def _profiles() -> dict[str, Profile]:
     data = yaml.safe_load(Path(__file__).with_suffix(".yaml").read_text(encoding="utf-8"))
-    return {name: Profile(name=name, **entry) for name, entry in data.items()}
+    return {name: Profile(name=name, **{k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()})
+            for name, entry in data.items()}
 
 
 def profile(name: str) -> Profile:
@@ -365,9 +368,11 @@ def _text_problem(text: str, kind: str, shape: Shape, binder: Profile) -> str | 
         names = shape.schema.get("x-xml-enum-names") or {}
         if names and _enum_name(stripped, names, binder):
             return None
+        if names and binder.enum_text == "names":
+            return f"{text[:40]!r} is no member name of the enum"  # XmlConvert reads enums by name only
         if not _INTEGER.fullmatch(text) or int(stripped) not in _INT64:
             return f"{text[:40]!r} is not an integer"
-        return _constraints(int(stripped), shape)
+        return _integer_constraints(int(stripped), shape, binder)
     if kind == "number":
         if not _NUMBER.fullmatch(text):
             return f"{text[:40]!r} is not a number"
@@ -396,18 +401,18 @@ def _scalar_problem(value: Any, kind: str, shape: Shape, binder: Profile) -> str
                 return f"{value} is out of range"
             if names and not binder.enum_from_any_integer and value not in names.values():
                 return f"{value} is not a documented value"
-            return _constraints(value, shape)
+            return _integer_constraints(value, shape, binder)
         if isinstance(value, float):
             if math.isfinite(value) and (
                 (value.is_integer() and binder.integer_from_integral_float) or binder.integer_from_fraction
             ) and int(value) in _INT64:
-                return _constraints(int(value), shape)
+                return _integer_constraints(int(value), shape, binder)
             return f"{value!r} is not an integer"
         if isinstance(value, str):
             if names and _enum_name(value.strip(), names, binder):
                 return None
             if binder.integer_from_string and _INTEGER.fullmatch(value) and int(value.strip()) in _INT64:
-                return _constraints(int(value.strip()), shape)
+                return _integer_constraints(int(value.strip()), shape, binder)
             return f"{value[:40]!r} is not an integer"
     if kind == "number":
         if isinstance(value, bool):
@@ -469,6 +474,14 @@ def _constraints(value: Any, shape: Shape) -> str | None:
     return None
 
 
+def _integer_constraints(value: int, shape: Shape, binder: Profile) -> str | None:
+    """An integer's constraints; an enum (`x-xml-enum-names`) on a platform that casts any
+    integer to an enum (Json.NET, ASP.NET form binding) has no documented-values constraint."""
+    if shape.schema.get("x-xml-enum-names") and binder.enum_from_any_integer:
+        return None
+    return _constraints(value, shape)
+
+
 def _enum_name(text: str, names: Mapping[str, int], binder: Profile) -> bool:
     if binder.enum_names == "case-insensitive":
         return text.lower() in {name.lower() for name in names}
@@ -478,6 +491,8 @@ def _enum_name(text: str, names: Mapping[str, int], binder: Profile) -> bool:
 def _null_readable(shape: Shape, binder: Profile) -> bool:
     if shape.nullable or binder.nulls == "any":
         return True
+    if shape.kind == "string" and shape.schema.get("format") in binder.value_type_formats:
+        return False  # a string on the wire, a value type in the model (a .NET Guid, DateTime)
     return shape.kind in ("object", "array", "string", "any")  # .NET reference types
 
 

@@ -36,6 +36,8 @@ PROBES: dict[str, Probe] = {
     # for "Validation failed" as well as "Forbidden", and only a 401 or 403 here may mean
     # rejected credentials.
     "highq": Probe("POST", "/4/conversations/", "application/json", b"{"),
+    # CompleteEmpire has only the send: the same kind of probe, a body that is not JSON.
+    "completeempire": Probe("POST", "/api/messages/sendmessage", "application/json", b"{"),
 }
 PROBE_TIMEOUT = 5.0
 

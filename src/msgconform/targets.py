@@ -74,7 +74,7 @@ _RULES: dict[str, _Rules] = {
 KNOWN_APIS: tuple[str, ...] = tuple(_RULES)
 """Every API the targets file format knows, in contract order."""
 
-SUPPORTED_APIS: tuple[str, ...] = ("itslearning", "highq")
+SUPPORTED_APIS: tuple[str, ...] = ("itslearning", "completeempire", "highq")
 """The APIs this version can test; a known API not listed here is refused."""
 
 DEFAULT_TIMEOUT = 10.0

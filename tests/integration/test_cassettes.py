@@ -32,7 +32,7 @@ def outcomes(report_dir: Path) -> dict[str, tuple[str, int]]:
 def recorded(tmp_path_factory):
     root = tmp_path_factory.mktemp("recorded")
     done = run_msgconform("run", "--record", "--cassette-dir", root / "cassettes", "--report-dir", root / "reports",
-                          "--max-examples", EXAMPLES, timeout=300)
+                          "--max-examples", EXAMPLES, timeout=600)  # three APIs, HTML included
     return root, done
 
 
@@ -60,7 +60,7 @@ def test_a_recording_writes_a_manifest_and_one_small_cassette_per_test(recorded)
 def test_replay_gives_the_same_outcomes_with_no_server_running(recorded, cassette_copy, tmp_path):
     root, _ = recorded
     done = run_msgconform("run", "--replay", "--cassette-dir", cassette_copy, "--report-dir", tmp_path / "r",
-                          "--max-examples", EXAMPLES, timeout=300)
+                          "--max-examples", EXAMPLES, timeout=600)  # three APIs, HTML included
     assert done.status == 0, done
     assert outcomes(tmp_path / "r") == outcomes(root / "reports")
     assert json.loads((tmp_path / "r" / "conformance.json").read_text())["mode"] == "replay"
@@ -87,7 +87,7 @@ def test_a_request_missing_from_the_cassettes_is_a_harness_error(cassette_copy, 
     data["interactions"] = data["interactions"][:1]
     victim.write_text(yaml.safe_dump(data))
     done = run_msgconform("run", "--replay", "--cassette-dir", cassette_copy, "--report-dir", tmp_path / "r",
-                          "--max-examples", EXAMPLES, timeout=300)
+                          "--max-examples", EXAMPLES, timeout=600)  # three APIs, HTML included
     assert done.status == 2, done
     line = next(line for line in done.stderr_lines if "cassette miss" in line)
     assert "test_send_accepts_json_media_types" in line  # the test

@@ -4,16 +4,16 @@ variant of faults.yaml doing what its entry says."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from msgconform import specs
-from msgconform.servers import TARGET_USERS, faults
+from msgconform.servers import TARGET_USERS
 from msgconform.servers.embedded import running_servers
 from msgconform.xmlcodec import XmlCodec
+from tests.reference_servers import FaultChecks, ServerClient, faithful, with_fault
 
 pytestmark = pytest.mark.integration
 
@@ -35,12 +35,10 @@ def conversation(*userids: Any, html: Any = "<p>Hello</p>", messages: int = 1) -
     }
 
 
-class Hq:
+class Hq(ServerClient):
     """A client for one running server, with the few calls the tests repeat."""
 
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url, timeout=10)
+    API = "highq"
 
     def create(self, body: Any = None, token: str = SENDER, **headers: str) -> httpx.Response:
         return self.http.post(PATH, json=conversation() if body is None else body, headers=auth(token) | headers)
@@ -54,29 +52,8 @@ class Hq:
         return self.raw(data, "application/xml", **headers)
 
 
-@pytest.fixture(scope="module")
-def hq() -> Iterator[Hq]:
-    with running_servers(["highq"]) as servers:
-        client = Hq(servers.base_urls["highq"])
-        yield client
-        client.http.close()
-
-
-@pytest.fixture
-def server_with() -> Iterator[Callable[[str], Hq]]:
-    """Start a fresh server with one fault or variant on (stopped after the test)."""
-    stack: list = []
-
-    def start(name: str) -> Hq:
-        context = running_servers(["highq"], faults=[name])
-        client = Hq(context.__enter__().base_urls["highq"])
-        stack.append((client, context))
-        return client
-
-    yield start
-    for client, context in stack:
-        client.http.close()
-        context.__exit__(None, None, None)
+hq = faithful(Hq)
+server_with = with_fault(Hq)
 
 
 # --- faithful behaviour -------------------------------------------------------------------
@@ -219,17 +196,7 @@ def test_every_app_has_its_own_state() -> None:
 
 # --- faults and variants: each one changes what its entry says -----------------------------
 
-CHECKS: dict[str, Callable[[Hq], None]] = {}
-
-
-def check(name: str) -> Callable:
-    """Register the test that shows fault or variant `name` at work on a server that has it."""
-
-    def register(function: Callable[[Hq], None]) -> Callable[[Hq], None]:
-        CHECKS[name] = function
-        return function
-
-    return register
+check = FaultChecks("highq")
 
 
 @check("json-body-rejected")
@@ -449,16 +416,8 @@ def _(s: Hq) -> None:
     assert response.status_code == 400 and "canary" not in response.text and "DTD" not in response.text
 
 
-def test_every_fault_and_variant_has_a_check() -> None:
-    assert set(CHECKS) == {entry.name for entry in faults.for_api("highq")}
-
-
-@pytest.mark.parametrize("name", sorted(CHECKS))
-def test_fault_or_variant_changes_what_it_says(server_with: Callable[[str], Hq], name: str) -> None:
-    CHECKS[name](server_with(name))
-
-
-@pytest.mark.parametrize("name", sorted(CHECKS))
-def test_the_faithful_server_does_not_show_it(hq: Hq, name: str) -> None:
-    with pytest.raises(AssertionError):
-        CHECKS[name](hq)
+(
+    test_every_fault_and_variant_has_a_check,
+    test_fault_or_variant_changes_what_it_says,
+    test_the_faithful_server_does_not_show_it,
+) = check.tests("hq")

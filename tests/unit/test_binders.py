@@ -152,6 +152,26 @@ def test_a_third_datacontract_api_gets_the_same_rules_from_data():
     assert problems(DOTNET, MAIL, "application/xml", '<Mail xmlns="urn:m"><importance>Unknown</importance></Mail>')
 
 
+
+def test_an_enum_is_any_integer_in_json_and_a_member_name_only_in_datacontract_xml():
+    """Rules that came with CompleteEmpire (issue 13): Json.NET casts any integer (or a
+    numeric string) to an enum, documented member or not; XmlConvert reads an enum by its
+    member name only, so a number in XML is not read."""
+    enum = {"type": "integer", "enum": [0], "x-xml-enum-names": {"Low": 0}, "xml": {"name": "importance"}}
+    spec = {**DOTNET, "components": {"schemas": {"Mail": {**DOTNET["components"]["schemas"]["Mail"], "properties": {
+        **DOTNET["components"]["schemas"]["Mail"]["properties"], "importance": enum}}}}}
+    assert problems(spec, MAIL, "application/json", '{"importance": 9}') == []
+    assert problems(spec, MAIL, "application/json", '{"importance": "9"}') == []
+    assert problems(spec, MAIL, "application/xml", '<Mail xmlns="urn:m"><importance>0</importance></Mail>')
+    assert problems(spec, MAIL, "application/xml", '<Mail xmlns="urn:m"><importance>Low</importance></Mail>') == []
+
+
+def test_a_guid_is_a_value_type_on_dotnet_so_null_is_not_read():
+    """A string on the wire, a System.Guid in the model: Json.NET cannot bind null to it."""
+    assert problems(DOTNET, MAIL, "application/json", '{"account_id": null}')
+    assert problems(DOTNET, MAIL, "application/json", '{"ts": null}') == []  # byte[]: a reference type
+
+
 @pytest.mark.parametrize("api", catalogue.available_apis())
 def test_every_spec_names_a_binder_for_each_request_body_format(api):
     """Without one a request would be judged by JSON Schema alone, which blames every

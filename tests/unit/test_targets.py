@@ -175,8 +175,8 @@ def _refusal(doc: dict[str, Any] | str, environ: dict[str, str] = ENV, **kwargs:
 # --- the contract's example and its defaults ------------------------------------------------
 
 
-def test_itslearning_and_highq_are_supported_today() -> None:
-    assert SUPPORTED_APIS == ("itslearning", "highq")
+def test_itslearning_completeempire_and_highq_are_supported_today() -> None:
+    assert SUPPORTED_APIS == ("itslearning", "completeempire", "highq")
     assert KNOWN_APIS == ("itslearning", "completeempire", "highq", "superoffice")
 
 
@@ -208,7 +208,20 @@ def test_contract_example_itslearning_section_parses_with_documented_defaults() 
 def test_contract_example_is_refused_whole_because_other_apis_are_not_supported_yet() -> None:
     message = _refusal(CONTRACT_EXAMPLE)
     assert message == (
-        "targets.toml: completeempire: not supported yet by this version (supported: itslearning, highq)"
+        "targets.toml: superoffice: not supported yet by this version "
+        "(supported: itslearning, completeempire, highq)"
+    )
+
+
+def test_contract_example_completeempire_section_parses_on_its_own() -> None:
+    ce_only = "[completeempire]" + CONTRACT_EXAMPLE.split("[completeempire]")[1].split("[highq]")[0]
+    targets = _parse(ce_only)
+    assert list(targets) == ["completeempire"]
+    ce = targets["completeempire"]
+    assert ce.base_url == "http://127.0.0.1:8102" and list(ce.users) == ["sender", "recipient"]
+    assert ce.users["sender"] == User(
+        role="sender", id="73067954-43ed-4f1e-b2ba-c18e22e9e1fc", name="Sam Sender", email="sender@example.test",
+        headers={"Authorization": "Bearer ce-sender-token"},
     )
 
 
@@ -381,7 +394,7 @@ def test_duplicate_key_is_malformed_toml() -> None:
 
 
 def test_empty_file_names_no_api() -> None:
-    assert _refusal("# nothing\n") == "targets.toml: names no API (expected one of itslearning, highq)"
+    assert _refusal("# nothing\n") == "targets.toml: names no API (expected one of itslearning, completeempire, highq)"
 
 
 def test_unknown_api() -> None:
@@ -392,12 +405,12 @@ def test_unknown_api() -> None:
     )
 
 
-@pytest.mark.parametrize("api", ["completeempire", "superoffice"])
+@pytest.mark.parametrize("api", ["superoffice"])
 def test_known_but_unsupported_api(api: str) -> None:
     doc = _its()
     doc[api] = _all_apis()[api]
     assert _refusal(doc) == (
-        f"targets.toml: {api}: not supported yet by this version (supported: itslearning, highq)"
+        f"targets.toml: {api}: not supported yet by this version (supported: itslearning, completeempire, highq)"
     )
 
 

@@ -232,6 +232,7 @@ class ApiHarness:
         )
         self.session = self.guard.requests_session(verify=target.verify, proxy=target.proxy)
         self._auth_probed: set[str] = set()
+        self._nonce = 0  # for unique()
         # Told of every exchange before its checks run (the Allure plugin attaches them).
         self.exchange_listeners: list[Callable[[ApiHarness, Exchange], None]] = []
 
@@ -473,6 +474,23 @@ class ApiHarness:
             negative=bool(reasons),
             negative_reasons=reasons,
         )
+
+    def judged(self, response: httpx.Response, role: str | None, body: Any = None, *,
+               followups: bool = True) -> Exchange:
+        """A story's request, judged as a generated one is: every response check, then
+        (unless `followups` is False) the follow-ups."""
+        exchange = self.exchange_from_httpx(response, role, body)
+        self.run_checks(exchange)
+        if followups:
+            for followup in self.followups:
+                followup(self, exchange)
+        return exchange
+
+    def unique(self) -> str:
+        """Eight hex digits, new at each call, derived from the run's seed (a replay makes the
+        same ones): what stories put into subjects and bodies to recognise their messages."""
+        self._nonce += 1
+        return hashlib.sha256(f"{self.settings.seed}:{self._nonce}".encode()).hexdigest()[:8]
 
     # --- follow-ups -----------------------------------------------------------------------------
 

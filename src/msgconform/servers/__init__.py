@@ -16,13 +16,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from msgconform.servers import highq, itslearning
+from msgconform.servers import completeempire, highq, itslearning
 
 AppFactory = Callable[[Iterable[str]], Any]
 
-AVAILABLE: dict[str, AppFactory] = {"itslearning": itslearning.create_app, "highq": highq.create_app}
+AVAILABLE: dict[str, AppFactory] = {
+    "itslearning": itslearning.create_app,
+    "completeempire": completeempire.create_app,
+    "highq": highq.create_app,
+}
 TARGET_USERS: dict[str, Callable[[], dict[str, dict[str, Any]]]] = {
     "itslearning": itslearning.target_users,
+    "completeempire": completeempire.target_users,
     "highq": highq.target_users,
 }
 BASE_PATHS: dict[str, str] = {"highq": "/demo/api"}

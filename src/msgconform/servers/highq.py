@@ -36,7 +36,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from msgconform.servers import _xmlstyle
-from msgconform.servers._http import JSON_TYPES, XML_TYPES, Bodies, MalformedBody, media_type
+from msgconform.servers._base import Endpoint, ReferenceServer, fault_set
+from msgconform.servers._http import JSON_TYPES, XML_TYPES, MalformedBody, media_type
 from msgconform.servers.faults import FaultSet
 from msgconform.xmlcodec import XmlError
 
@@ -232,11 +233,11 @@ class _Store:
 # --- the application ------------------------------------------------------------------------
 
 
-class _Server:
-    def __init__(self, faults: FaultSet) -> None:
-        self.faults = faults
-        self.bodies = Bodies(API)
-        self.store = _Store(large_ids=faults.on("large-ids"))
+class _Server(ReferenceServer):
+    API = API
+
+    def new_store(self) -> _Store:
+        return _Store(large_ids=self.faults.on("large-ids"))
 
     # -- responses
 
@@ -416,20 +417,7 @@ def _ids_as_strings(value: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class _Endpoint:
-    """A plain ASGI endpoint, so that Starlette routes every method to it (we answer 405)."""
-
-    def __init__(self, server: _Server) -> None:
-        self.server = server
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        response = await self.server.endpoint(Request(scope, receive))
-        await response(scope, receive, send)
-
-
 def create_app(faults: Iterable[str] | FaultSet = ()) -> Any:
     """A fresh HighQ server (own state) with the named faults and variants on."""
-    if not isinstance(faults, FaultSet):
-        faults = FaultSet(faults, api=API)
-    server = _Server(faults)
-    return Starlette(routes=[Route(PATH, _Endpoint(server))], exception_handlers={HTTPException: server.no_route})
+    server = _Server(fault_set(faults, API))
+    return Starlette(routes=[Route(PATH, Endpoint(server.endpoint))], exception_handlers={HTTPException: server.no_route})

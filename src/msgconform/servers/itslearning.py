@@ -39,7 +39,8 @@ from starlette.routing import Route
 
 from msgconform import specs
 from msgconform.servers import _xmlstyle
-from msgconform.servers._http import FORM_TYPE, XML_TYPES, Bodies, MalformedBody, UnsupportedMediaType, media_type
+from msgconform.servers._base import Endpoint, ReferenceServer, fault_set
+from msgconform.servers._http import FORM_TYPE, XML_TYPES, MalformedBody, UnsupportedMediaType, media_type
 from msgconform.servers.faults import FaultSet
 from msgconform.xmlcodec import XmlCodec, XmlError
 
@@ -285,11 +286,11 @@ def _local(moment: datetime | None) -> str | None:
 Handler = Callable[[Request, Person], Awaitable[Response]]
 
 
-class _Server:
-    def __init__(self, faults: FaultSet) -> None:
-        self.faults = faults
-        self.bodies = Bodies(API)
-        self.store = _Store(large_ids=faults.on("large-ids"))
+class _Server(ReferenceServer):
+    API = API
+
+    def new_store(self) -> _Store:
+        return _Store(large_ids=self.faults.on("large-ids"))
 
     # -- responses
 
@@ -654,7 +655,7 @@ class _Server:
 
     # -- plumbing
 
-    def resource(self, handlers: dict[str, Handler]) -> _Endpoint:
+    def resource(self, handlers: dict[str, Handler]) -> Endpoint:
         """One endpoint per path: 405 + Allow for a method it lacks, then 401 without a valid
         token, then the handler for the method, which never causes a 5xx."""
         allow = ", ".join(handlers)
@@ -674,7 +675,7 @@ class _Server:
             except Exception:  # noqa: BLE001 - by contract no input may cause a 5xx
                 return self.invalid(request, {"message": ["The request could not be processed."]})
 
-        return _Endpoint(endpoint)
+        return Endpoint(endpoint)
 
     async def no_route(self, request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
@@ -690,17 +691,6 @@ class _Answer(Exception):
     def __init__(self, response: Response) -> None:
         super().__init__(response.status_code)
         self.response = response
-
-
-class _Endpoint:
-    """A plain ASGI endpoint, so that Starlette routes every method to it (we answer 405)."""
-
-    def __init__(self, handler: Callable[[Request], Awaitable[Response]]) -> None:
-        self.handler = handler
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        response = await self.handler(Request(scope, receive))
-        await response(scope, receive, send)
 
 
 _EXTRA_HEADERS = [
@@ -729,8 +719,7 @@ def _with_extra_headers(app: Any) -> Any:
 
 def create_app(faults: Iterable[str] | FaultSet = ()) -> Any:
     """A fresh itslearning server (own state) with the named faults and variants on."""
-    if not isinstance(faults, FaultSet):
-        faults = FaultSet(faults, api=API)
+    faults = fault_set(faults, API)
     server = _Server(faults)
     message_methods: dict[str, Handler] = {"GET": server.get}
     if faults.on("put-delete"):
