@@ -58,7 +58,10 @@ class RunningServers:
 
 
 def _toml(value: Any) -> str:
-    """A TOML scalar: integers as they are, strings as basic strings."""
+    """A TOML scalar: integers as they are, strings as basic strings; a table of strings
+    (a user's `headers`) inline."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + " }"
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError(f"cannot write {type(value).__name__} into a targets file")
     return str(value) if isinstance(value, int) else json.dumps(value, ensure_ascii=False)
