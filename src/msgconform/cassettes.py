@@ -48,12 +48,31 @@ class CassetteError(UsageError):
 
 # --- redaction -------------------------------------------------------------------------
 
+# Values made for one run that a body may carry (the SMTP sink's fresh credentials, its
+# address with a port that changes from run to run): value -> what replaces it.
+_RUN_VALUES: dict[str, str] = {}
+
+
+def register_run_value(value: str, placeholder: str = PLACEHOLDER) -> None:
+    """Replace `value` by `placeholder` wherever a body is redacted from now on (cassettes,
+    reports): a secret of the run, or a value that differs between two recordings of the
+    same run. Values shorter than 8 characters are refused: they would mangle text."""
+    if len(value) < 8:
+        raise ValueError("a run value to redact must have at least 8 characters")
+    _RUN_VALUES[value] = placeholder
+
 
 def redact_body(body: bytes | str | None) -> bytes | str | None:
     """Secrets inside a JSON or XML body become placeholders; other bodies pass unchanged."""
     if not body:
         return body
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if _RUN_VALUES:
+        original = text
+        for value in sorted(_RUN_VALUES, key=len, reverse=True):
+            text = text.replace(value, _RUN_VALUES[value])
+        if text != original:
+            body = text.encode("utf-8") if isinstance(body, bytes) else text
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.policy
 import ipaddress
 import smtplib
 import ssl
@@ -54,6 +55,7 @@ from msgconform.xmlcodec import XmlError
 API = "superoffice"
 PATH = "/api/v1/Agents/EMail/SendEMails"
 SMTP_TIMEOUT = 10.0
+SMTP_POLICY = email.policy.SMTP  # the default policy with CRLF line endings, as SMTP wants them
 PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json")
 
 AGENT_EMAIL = "agent@example.test"
@@ -454,7 +456,7 @@ class _Server:
 
     def transmit(self, smtp: smtplib.SMTP, email: dict[str, Any], message: EmailMessage,
                  recipients: list[str]) -> None:
-        raw = message.as_bytes()
+        raw = message.as_bytes(policy=SMTP_POLICY)  # smtplib sends bytes as they are: CRLF here
         sender = (email.get("From") or {}).get("Address") or AGENT_EMAIL
         if self.faults.on("per-recipient-copies"):
             for recipient in recipients:
@@ -514,6 +516,10 @@ class _Server:
                 data = (attachment.get("Stream") or "").encode()
             message.add_attachment(data, maintype=maintype or "application", subtype=subtype or "octet-stream",
                                    filename=attachment.get("Filename") or "attachment")
+        if not to + cc + bcc:
+            raise _BadRequest("an e-mail needs at least one recipient with an Address")
+        if any(len(line) > 998 for line in message.as_bytes().split(b"\n")):
+            raise _BadRequest("a header of the e-mail is too long to be sent (RFC 5322: 998 characters a line)")
         recipients = [a["Address"] for a in to + cc + ([] if on("bcc-not-delivered") else bcc)]
         return message, list(dict.fromkeys(recipients))
 
