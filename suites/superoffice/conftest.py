@@ -37,7 +37,7 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from msgconform import cassettes, specs
 from msgconform.plugin import generic
 from msgconform.plugin.harness import ApiHarness, Exchange, _as_id
-from msgconform.sink import Delivery, Mailbox, SmtpSink
+from msgconform.sink import Delivery, ImapSink, Mailbox, SmtpSink
 from suites.superoffice import checks  # noqa: F401  (registers the response checks)
 
 API = "superoffice"
@@ -55,12 +55,14 @@ _HEADER_NAME = re.compile(r"[^A-Za-z0-9-]")
 
 class _ReplaySink:
     """What replay has in place of a sink: the same shape, no socket. Its credentials are
-    made up (they are redacted in the cassettes) and its address is the one recorded."""
+    made up (they are redacted in the cassettes, as is its address)."""
+
+    folder = "Sent"
 
     def __init__(self, listen: str, port: int, advertise: str) -> None:
         probe = SmtpSink(listen, port, advertise)
         self.username, self.password = probe.username, probe.password
-        self.port = port
+        self.port = port or 1  # any: the address is redacted in the cassettes
         self.advertise = advertise
         self.mailbox = Mailbox()
 
@@ -113,6 +115,8 @@ class SuperOffice:
     sink: Any
     mode: str
     budget: Budget
+    imap: Any = None  # the IMAP sink (ImapSink, or its stand-in in replay), when offered
+    facts: dict[str, Any] = field(default_factory=dict)  # what a test read from a sink: recorded, replayed
     fuzz: dict[str, int] = field(default_factory=lambda: {"requests": 0, "accepted": 0, "emails": 0,
                                                           "not sent (max_emails)": 0, "not sent (safety)": 0})
     _nonce: int = 0
@@ -144,6 +148,13 @@ class SuperOffice:
         return {"ServerName": self.sink.server_name, "UserName": self.sink.username,
                 "Password": self.sink.password, "Folder": None, "UseSSL": use_ssl}
 
+    def sent_items(self) -> dict[str, Any] | None:
+        """The IMAP sink as SentItemsConnectionInfo (None when no IMAP sink is offered)."""
+        if self.imap is None:
+            return None
+        return {"ServerName": self.imap.server_name, "UserName": self.imap.username,
+                "Password": self.imap.password, "Folder": self.imap.folder, "UseSSL": False}
+
     def email(self, label: str, *, to: int = 1, cc: int = 0, bcc: int = 0, plain: str | None = "",
               html: str | None = None, attachments: list[dict[str, Any]] | None = None,
               headers: list[tuple[str, list[str]]] | None = None, priority: str = "Normal",
@@ -173,10 +184,11 @@ class SuperOffice:
              accept: str = "application/json", select: str | None = None,
              headers: dict[str, str] | None = None, outgoing: dict[str, Any] | None = None,
              role: str | None = "sender", content: bytes | None = None,
-             smtp_failure_expected: bool = False) -> Sent:
+             smtp_failure_expected: bool = False, sent_items: dict[str, Any] | None = None) -> Sent:
         """POST SendEMails with these e-mails; judged by the response checks. A request the
         budget cannot afford is not sent (exchange None)."""
-        body = {"OutgoingConnectionInfo": outgoing or self.outgoing(), "Emails": emails, "SentItemsConnectionInfo": None}
+        body = {"OutgoingConnectionInfo": outgoing or self.outgoing(), "Emails": emails,
+                "SentItemsConnectionInfo": sent_items}
         raw = content if content is not None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         if not self.budget.take(len(emails)):
             return Sent(None, emails, tokens or [])
@@ -321,27 +333,61 @@ def superoffice(msgconform_run) -> SuperOffice:
     target = harness.target
     smtp = target.smtp
     mode = harness.settings.mode
+    imap: Any = None
     if mode == "replay":
         sink: Any = _ReplaySink(smtp.listen, smtp.port, smtp.advertise)
+        if smtp.imap_port is not None:
+            imap = _ReplaySink(smtp.listen, smtp.imap_port, smtp.advertise)
     else:
         sink = SmtpSink(smtp.listen, smtp.port, smtp.advertise).start()
-    cassettes.register_run_value(sink.username)
-    cassettes.register_run_value(sink.password)
-    cassettes.register_run_value(sink.server_name, SINK_PLACEHOLDER)
-    _redact_exchange_log(harness, sink)
-    session = SuperOffice(harness, sink, mode, Budget(target.max_emails))
-    harness.followups.append(generic.credentials_enforced("SO-AUTH-001"))
+        if smtp.imap_port is not None:
+            try:
+                imap = ImapSink(smtp.listen, smtp.imap_port, smtp.advertise).start()
+            except BaseException:
+                sink.stop()
+                raise
+    for each, placeholder in ((sink, SINK_PLACEHOLDER), (imap, "[msgconform-imap-sink]")):
+        if each is not None:
+            cassettes.register_run_value(each.username)
+            cassettes.register_run_value(each.password)
+            cassettes.register_run_value(each.server_name, placeholder)
+    _redact_exchange_log(harness, sink, imap)
+    session = SuperOffice(harness, sink, mode, Budget(target.max_emails), imap)
+    harness.followups.append(_within_budget(session, generic.credentials_enforced("SO-AUTH-001")))
     yield session
     sink.stop()
+    if imap is not None:
+        imap.stop()
 
 
-def _redact_exchange_log(harness: ApiHarness, sink: Any) -> None:
-    """The exchange log (tests' live-safety proof) gets the sink's credentials as markers."""
+def _within_budget(session: SuperOffice, followup):
+    """The credentials follow-up re-sends an accepted request twice (no credentials, an
+    invalid token): a target that ignores credentials would send its e-mails twice more, so
+    those count against max_emails, and the follow-up is not made when they do not fit."""
+
+    def guarded(harness: ApiHarness, exchange: Exchange) -> None:
+        if not 200 <= exchange.status < 300 or exchange.operation_id in harness._auth_probed:
+            return
+        raw = getattr(getattr(exchange.response, "request", None), "body", None) or b""
+        body = _decoded(raw.encode() if isinstance(raw, str) else raw)
+        emails = body.get("Emails") if isinstance(body, dict) else None
+        if not session.budget.take(2 * (len(emails) if isinstance(emails, list) else 0)):
+            return
+        followup(harness, exchange)
+
+    return guarded
+
+
+def _redact_exchange_log(harness: ApiHarness, sink: Any, imap: Any) -> None:
+    """The exchange log (tests' live-safety proof) gets the sinks' credentials as markers."""
     log = harness.guard.on_exchange
     if log is None:
         return
-    swaps = ((sink.username.encode(), b"[sink-username]"), (sink.password.encode(), b"[sink-password]"),
-             (sink.server_name.encode(), b"[sink-server]"))
+    swaps = [(sink.username.encode(), b"[sink-username]"), (sink.password.encode(), b"[sink-password]"),
+             (sink.server_name.encode(), b"[sink-server]")]
+    if imap is not None:
+        swaps += [(imap.username.encode(), b"[imap-username]"), (imap.password.encode(), b"[imap-password]"),
+                  (imap.server_name.encode(), b"[imap-server]")]
 
     def redacted(record: dict) -> None:
         for key in ("body", "response_body"):
@@ -389,10 +435,12 @@ def _mail_cassette(request: pytest.FixtureRequest, superoffice: SuperOffice):
     module = Path(str(request.node.path)).stem
     path = Path(folder) / API / f"{module}.{request.node.name}.mail.json".replace("/", "_")
     mark = superoffice.mailbox.mark()
+    superoffice.facts.clear()
     if mode == "replay":
         try:
-            records = json.loads(path.read_text(encoding="utf-8"))["deliveries"]
-            superoffice.mailbox.extend(Delivery.from_record(r) for r in records)
+            recorded = json.loads(path.read_text(encoding="utf-8"))
+            superoffice.mailbox.extend(Delivery.from_record(r) for r in recorded["deliveries"])
+            superoffice.facts.update(recorded.get("facts") or {})
         except (OSError, ValueError, KeyError, TypeError):
             superoffice.recorder.harness(API, f"cassette miss: no readable deliveries in {path}")
         yield
@@ -401,4 +449,5 @@ def _mail_cassette(request: pytest.FixtureRequest, superoffice: SuperOffice):
     superoffice.mailbox.settle(quiet=0.3, timeout=2.0, since=mark)
     records = [d.to_record() for d in superoffice.mailbox.since(mark)]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"format": 1, "deliveries": records}, indent=1) + "\n", encoding="utf-8")
+    path.write_text(json.dumps({"format": 1, "deliveries": records, "facts": superoffice.facts}, indent=1) + "\n",
+                    encoding="utf-8")

@@ -166,8 +166,29 @@ def test_emails_that_are_not_new(superoffice: SuperOffice):
 
 
 def test_sent_items_copy(superoffice: SuperOffice):
-    """SO-INFO-006 needs the IMAP sink, which this version does not start."""
-    smtp = superoffice.harness.target.smtp
-    reason = ("no IMAP sink offered (no imap_port in [superoffice.smtp])" if smtp.imap_port is None
-              else "the IMAP sink is not implemented in this version of msgconform")
-    superoffice.recorder.skip("SO-INFO-006", reason)
+    """SO-INFO-006: with the IMAP sink as SentItemsConnectionInfo, whether a copy was stored
+    in its folder (found by the token in Subject). Live, the IMAP sink is asked; replay reads
+    what the recording found."""
+    so = superoffice
+    if so.imap is None:
+        so.recorder.skip("SO-INFO-006", "no IMAP sink offered (no imap_port in [superoffice.smtp])")
+        return
+    token, email = so.email("sent items")
+    sent = so.send([email], [token], sent_items=so.sent_items())
+    so.wait_for([sent])
+    _judge(so, sent, "an e-mail with SentItemsConnectionInfo")
+    if not sent.accepted:
+        so.recorder.skip("SO-INFO-006", "the e-mail with SentItemsConnectionInfo was not accepted")
+        return
+    if so.mode != "replay":
+        try:
+            so.facts["sent_items_copies"] = so.imap.copies(token)
+        except OSError as exc:
+            so.recorder.harness("superoffice", f"the IMAP sink could not be read ({type(exc).__name__})")
+            return
+    copies = so.facts.get("sent_items_copies")
+    if copies is None:
+        so.recorder.skip("SO-INFO-006", "nothing was recorded about the IMAP sink")
+        return
+    so.recorder.observe("SO-INFO-006", f"{copies} cop{'y' if copies == 1 else 'ies'} stored in the folder "
+                        "SentItemsConnectionInfo named")

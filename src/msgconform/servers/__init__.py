@@ -31,5 +31,7 @@ TARGET_USERS: dict[str, Callable[[], dict[str, dict[str, Any]]]] = {
     "superoffice": superoffice.target_users,
 }
 BASE_PATHS: dict[str, str] = {"highq": "/demo/api"}
+# Other tables a targets file for the embedded servers has, per API (table -> keys).
+TARGET_TABLES: dict[str, dict[str, dict[str, Any]]] = {"superoffice": {"smtp": {"imap_port": 0}}}
 
-__all__ = ["AVAILABLE", "BASE_PATHS", "TARGET_USERS", "AppFactory"]
+__all__ = ["AVAILABLE", "BASE_PATHS", "TARGET_TABLES", "TARGET_USERS", "AppFactory"]

@@ -29,7 +29,7 @@ from typing import IO, Any
 
 import uvicorn
 
-from msgconform.servers import AVAILABLE, BASE_PATHS, TARGET_USERS
+from msgconform.servers import AVAILABLE, BASE_PATHS, TARGET_TABLES, TARGET_USERS
 from msgconform.servers.faults import FaultSet, lookup
 
 __all__ = ["PORT_OFFSETS", "RunningServers", "running_servers", "serve_forever"]
@@ -53,6 +53,9 @@ class RunningServers:
             blocks.append(f"[{api}]\nbase_url = {_toml(url)}\n")
             for role, user in TARGET_USERS[api]().items():
                 lines = [f"[{api}.users.{role}]"] + [f"{key} = {_toml(value)}" for key, value in user.items()]
+                blocks.append("\n".join(lines) + "\n")
+            for table, keys in TARGET_TABLES.get(api, {}).items():
+                lines = [f"[{api}.{table}]"] + [f"{key} = {_toml(value)}" for key, value in keys.items()]
                 blocks.append("\n".join(lines) + "\n")
         return "\n".join(blocks)
 

@@ -15,7 +15,8 @@ Design, in the order a request meets it:
   bind 400. Enums bind from names and, as Json.NET does, from integers.
 - Sending: each e-mail that is plainly new (IsSent false, no Draft flag) is built with the
   standard `email` package and sent with `smtplib` through OutgoingConnectionInfo.ServerName
-  (`host[:port]`), with STARTTLS when UseSSL is true and AUTH when offered. The server sends
+  (`host[:port]`), with STARTTLS when UseSSL is true and AUTH when offered; with
+  SentItemsConnectionInfo, a copy of each goes into that IMAP folder (`imaplib` APPEND). The server sends
   ONLY to loopback addresses: `serve` may bind another interface, and the reference server
   must never become an open mail client. Every SMTP step is bounded (10 s). A mail server
   failure answers 500 with the error object (variant smtp-failure-200: 200, IsSent false).
@@ -31,6 +32,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email.policy
+import imaplib
 import ipaddress
 import smtplib
 import ssl
@@ -260,11 +262,11 @@ def _connection(value: Any, where: str) -> dict[str, Any] | None:
     return value
 
 
-def _server_address(server_name: str | None) -> tuple[str, int]:
+def _server_address(server_name: str | None, default_port: int = 25) -> tuple[str, int]:
     """`host[:port]` -> (host, port), refusing any host that is not a loopback address."""
     if not server_name:
         raise _BadRequest("OutgoingConnectionInfo.ServerName is empty: no mail server to send through")
-    host, port = server_name.strip(), 25
+    host, port = server_name.strip(), default_port
     if host.startswith("["):
         host, _, rest = host[1:].partition("]")
         if rest.startswith(":"):
@@ -358,7 +360,7 @@ class _Server:
             raise _BadRequest(str(exc)) from None
         body = _object(value, "the body") or {}
         outgoing = _connection(body.get("OutgoingConnectionInfo"), "OutgoingConnectionInfo")
-        _connection(body.get("SentItemsConnectionInfo"), "SentItemsConnectionInfo")
+        sent_items = _connection(body.get("SentItemsConnectionInfo"), "SentItemsConnectionInfo")
         emails = [_email(e, f"Emails[{i}]") for i, e in enumerate(_list(body.get("Emails"), "Emails"))]
         new = [e for e in emails if _is_new(e)]
         if new and outgoing is None:
@@ -366,6 +368,8 @@ class _Server:
         try:
             if new and not self.faults.on("no-delivery"):
                 await run_in_threadpool(self.deliver, outgoing, new)
+                if sent_items is not None and sent_items.get("ServerName"):
+                    await run_in_threadpool(self.store_copies, sent_items, new)
         except _SmtpFailure as exc:
             if not self.faults.on("smtp-failure-200"):
                 return self.error(request, 500, "SmtpException", str(exc))
@@ -438,6 +442,25 @@ class _Server:
                         self.transmit(smtp, email, message, recipients)
         except (smtplib.SMTPException, OSError) as exc:
             raise _SmtpFailure(f"the mail server failed: {type(exc).__name__}: {_short(exc)}") from None
+
+    def store_copies(self, sent_items: dict[str, Any], emails: list[dict[str, Any]]) -> None:
+        """A copy of each sent e-mail into the IMAP folder SentItemsConnectionInfo names
+        (loopback only, like sending). The seed does not say what a failure here means: the
+        e-mails are sent, so it is not reported."""
+        try:
+            host, port = _server_address(sent_items.get("ServerName"), default_port=143)
+        except _BadRequest:
+            return
+        try:
+            with imaplib.IMAP4(host, port, timeout=SMTP_TIMEOUT) as imap:
+                if sent_items.get("UseSSL") and "STARTTLS" in imap.capabilities:
+                    imap.starttls(ssl._create_unverified_context())  # noqa: S323 - throw-away certificates
+                imap.login(sent_items.get("UserName") or "", sent_items.get("Password") or "")
+                for email in emails:
+                    if email.get("_raw"):
+                        imap.append(sent_items.get("Folder") or "Sent", "\\Seen", None, email["_raw"])
+        except (imaplib.IMAP4.error, OSError):
+            pass
 
     def connect(self, host: str, port: int, outgoing: dict[str, Any]) -> smtplib.SMTP:
         smtp = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT, local_hostname="msgconform-superoffice")

@@ -15,13 +15,16 @@ judged by what arrives rather than by what the HTTP answer claims.
   bound, for the ones it expects, and turns deliveries to and from JSON-ready records so that
   cassettes carry them and a replay judges them offline.
 - `Delivery` parses a message with the standard `email` package (policy `default`).
+- `ImapSink` (`_imap`) runs pymap's in-memory IMAP server as a subprocess, for
+  SentItemsConnectionInfo, and finds the copies a target stored there.
 
-Core layer: the standard library, aiosmtpd and trustme; no pytest.
+Core layer: the standard library, aiosmtpd, trustme and the pymap command; no pytest.
 """
 
 from __future__ import annotations
 
+from msgconform.sink._imap import ImapSink
 from msgconform.sink._mailbox import Delivery, Mailbox
 from msgconform.sink._smtp import SmtpSink, free_port
 
-__all__ = ["Delivery", "Mailbox", "SmtpSink", "free_port"]
+__all__ = ["Delivery", "ImapSink", "Mailbox", "SmtpSink", "free_port"]
