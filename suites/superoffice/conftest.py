@@ -62,7 +62,7 @@ class _ReplaySink:
     def __init__(self, listen: str, port: int, advertise: str) -> None:
         probe = SmtpSink(listen, port, advertise)
         self.username, self.password = probe.username, probe.password
-        self.port = port or 1  # any: the address is redacted in the cassettes
+        self.port = port  # any: the address is redacted in the cassettes
         self.advertise = advertise
         self.mailbox = Mailbox()
 
@@ -335,9 +335,10 @@ def superoffice(msgconform_run) -> SuperOffice:
     mode = harness.settings.mode
     imap: Any = None
     if mode == "replay":
-        sink: Any = _ReplaySink(smtp.listen, smtp.port, smtp.advertise)
+        # Made-up ports, distinct so that the two addresses redact to their own placeholders.
+        sink: Any = _ReplaySink(smtp.listen, 1, smtp.advertise)
         if smtp.imap_port is not None:
-            imap = _ReplaySink(smtp.listen, smtp.imap_port, smtp.advertise)
+            imap = _ReplaySink(smtp.listen, 2, smtp.advertise)
     else:
         sink = SmtpSink(smtp.listen, smtp.port, smtp.advertise).start()
         if smtp.imap_port is not None:

@@ -481,11 +481,14 @@ class _Server:
                  recipients: list[str]) -> None:
         raw = message.as_bytes(policy=SMTP_POLICY)  # smtplib sends bytes as they are: CRLF here
         sender = (email.get("From") or {}).get("Address") or AGENT_EMAIL
+        refused: dict = {}
         if self.faults.on("per-recipient-copies"):
             for recipient in recipients:
-                smtp.sendmail(sender, [recipient], raw)
+                refused.update(smtp.sendmail(sender, [recipient], raw))
         else:
-            smtp.sendmail(sender, recipients, raw)
+            refused = smtp.sendmail(sender, recipients, raw)
+        if refused:  # some recipients were refused: the e-mail did not reach everyone
+            raise smtplib.SMTPRecipientsRefused(refused)
         email["_raw"] = raw
 
     def build(self, email: dict[str, Any]) -> tuple[EmailMessage, list[str]]:
