@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 
+from msgconform import cassettes
+
 from suites.superoffice.checks import entities, judge_delivery, message_id, priority_headers
 from suites.superoffice.conftest import Sent, SuperOffice, is_new
 
@@ -29,8 +31,24 @@ def _judge(so: SuperOffice, sent: Sent, label: str) -> list:
         return copies
     for token, email in zip(sent.tokens, sent.emails, strict=False):
         if is_new(email):
-            copies.append(judge_delivery(so.recorder, email, so.deliveries(token, sent.mark), f"{label} ({token})"))
+            deliveries = so.deliveries(token, sent.mark)
+            copies.append(judge_delivery(so.recorder, email, deliveries, f"{label} ({token})"))
+            _attach(token, deliveries)
     return copies
+
+
+def _attach(token: str, deliveries: list) -> None:
+    """The delivered messages, attached to this test's Allure result (redacted like a
+    cassette: the sinks' values replaced; at most 64 KiB each)."""
+    try:
+        import allure
+    except ImportError:  # reports off
+        return
+    for index, delivery in enumerate(deliveries[:5]):
+        envelope = f"MAIL FROM: {delivery.mail_from}\nRCPT TO: {', '.join(delivery.rcpt_tos)}\n" \
+                   f"TLS: {delivery.tls}, AUTH: {delivery.authenticated}\n\n"
+        text = cassettes.redact_body(envelope + delivery.raw[:65536].decode("utf-8", "replace"))
+        allure.attach(text, name=f"delivered {token} #{index + 1}", attachment_type=allure.attachment_type.TEXT)
 
 
 def test_a_plain_email_arrives(superoffice: SuperOffice):

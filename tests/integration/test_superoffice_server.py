@@ -169,3 +169,20 @@ def test_sent_items_copy_goes_into_the_imap_sink(sink):
                                             "Password": imap.password, "Folder": "Sent"}}
         assert httpx.post(servers.base_urls["superoffice"] + PATH, json=body, headers=AUTH, timeout=20).status_code == 200
         assert imap.copies("T9") == 1 and imap.copies("T10") == 0
+
+
+def test_run_against_serve_with_a_targets_file(tmp_path):
+    """`serve` puts SuperOffice at N+3; `run --targets ... --api superoffice` judges it,
+    delivering into the run's own sinks."""
+    from tests.helpers import free_port, run_msgconform, serving
+
+    port = free_port()
+    with serving(port=port, cwd=tmp_path) as server:
+        target = server.targets["superoffice"]
+        assert target.base_url == f"http://127.0.0.1:{port + 3}"
+        assert target.smtp.imap_port == 0 and target.users["sender"].email == USER["email"]
+        done = run_msgconform("run", "--targets", server.write_targets(tmp_path / "targets.toml"),
+                              "--api", "superoffice", "--max-examples", "3", "--report-dir", tmp_path / "r",
+                              cwd=tmp_path, timeout=300)
+    assert done.status == 0, done
+    assert done.stdout.startswith("superoffice: conformant (")
