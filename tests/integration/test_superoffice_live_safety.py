@@ -81,7 +81,7 @@ def logged_run(tmp_path_factory):
 def test_the_run_was_full_and_sent_only_posts_to_sendemails(logged_run):
     result, records = logged_run
     assert result.exit_status == 0
-    assert len(records) > 30
+    assert len(records) > 20
     assert {r["method"] for r in records} == {"POST"}
     assert all(r["url"].split("?")[0].endswith("/api/v1/Agents/EMail/SendEMails") for r in records)
 
@@ -99,7 +99,7 @@ def test_every_connection_is_a_sink_of_the_run(logged_run):
             elif key == "SentItemsConnectionInfo" and value is not None:
                 seen["sent items"] += 1
                 assert {k: value.get(k) for k in IMAP} == IMAP and value.get("UseSSL") is False, value
-    assert seen["outgoing"] > 30 and seen["sent items"] >= 1, seen
+    assert seen["outgoing"] > 20 and seen["sent items"] >= 1, seen
 
 
 def test_every_address_is_the_sender_or_a_msgconform_address(logged_run):
