@@ -144,6 +144,9 @@ def select_nulls_out_the_others(ex: Exchange):
     if isinstance(items, str):
         return None
     named = {part.strip().split("/")[0].lower() for part in select.split(",") if part.strip()}
+    members = {name.lower() for name in spec()["components"]["schemas"]["EMailEntity"]["properties"]}
+    if not named & members:
+        return None  # names no property of an e-mail: what a target makes of that is not stated
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             return None
@@ -195,8 +198,8 @@ def json_when_json_is_asked(ex: Exchange):
 
 @response_check(API, "SO-ERR-001", operations=SEND)
 def error_object(ex: Exchange):
-    if ex.status < 400:
-        return None
+    if ex.status < 400 or ex.status == 401:
+        return None  # a 401 comes from the authentication layer, before the agent (SO-AUTH-001)
     if not ex.content.strip():
         return f"{ex.status} with an empty body, no error object"
     if ex.media_type in generic.XML_TYPES:
