@@ -45,6 +45,7 @@ SEND = "/api/v1/Agents/EMail/SendEMails"
 DOMAIN = "example.test"
 MARK = "[msgconform]"
 DELIVERY_WAIT = 10.0  # seconds: the one bounded wait of a test for its deliveries
+SILENT_WAIT = 2.0  # the wait once a full one has passed with nothing delivered in the whole run
 FUZZ_RESERVE = 12  # e-mails of max_emails kept for the stories that run after the fuzzer
 SINK_PLACEHOLDER = "[msgconform-smtp-sink]"
 ID_KEYS = ("EmailItemId", "AccountId", "ServerId", "ContactId", "PersonId", "AssociateId", "EmailId",
@@ -117,6 +118,7 @@ class SuperOffice:
     budget: Budget
     imap: Any = None  # the IMAP sink (ImapSink, or its stand-in in replay), when offered
     test_mark: int = 0  # the mailbox's length when the current test started (before replay loads)
+    _silent: bool = False  # a full wait has passed and nothing has ever arrived
     facts: dict[str, Any] = field(default_factory=dict)  # what a test read from a sink: recorded, replayed
     fuzz: dict[str, int] = field(default_factory=lambda: {"requests": 0, "accepted": 0, "emails": 0,
                                                           "not sent (max_emails)": 0, "not sent (safety)": 0})
@@ -235,7 +237,14 @@ class SuperOffice:
                     return False
             return True
 
-        self.mailbox.wait_for(arrived, 0 if self.mode == "replay" else DELIVERY_WAIT, since)
+        if self.mode == "replay":
+            timeout = 0.0
+        elif self._silent and not self.mailbox.deliveries:
+            timeout = SILENT_WAIT  # nothing has ever arrived: a target that does not deliver costs seconds
+        else:
+            timeout = DELIVERY_WAIT
+        if not self.mailbox.wait_for(arrived, timeout, since) and not self.mailbox.deliveries:
+            self._silent = True
 
     def deliveries(self, token: str, since: int = 0) -> list[Delivery]:
         return self.mailbox.matching(token, since)

@@ -89,7 +89,9 @@ def test_replay_gives_the_same_outcomes_with_no_server_running(recorded, cassett
 
 def test_no_secret_reaches_cassettes_reports_or_output(recorded):
     root, done = recorded
-    secrets = [user["token"] for api in TARGET_USERS for user in TARGET_USERS[api]().values()]
+    secrets = [user["token"] for api in TARGET_USERS for user in TARGET_USERS[api]().values() if "token" in user]
+    secrets += [value.split(" ", 1)[1] for api in TARGET_USERS for user in TARGET_USERS[api]().values()
+                for value in user.get("headers", {}).values()]  # SuperOffice's Basic credentials
     places = {"stdout": done.stdout, "stderr": done.stderr}
     for folder in (root / "cassettes", root / "reports"):
         for path in folder.rglob("*"):
