@@ -174,9 +174,9 @@ def test_sent_items_copy_goes_into_the_imap_sink(sink):
 def test_run_against_serve_with_a_targets_file(tmp_path):
     """`serve` puts SuperOffice at N+3; `run --targets ... --api superoffice` judges it,
     delivering into the run's own sinks."""
-    from tests.helpers import free_port, run_msgconform, serving
+    from tests.helpers import free_port_block, run_msgconform, serving
 
-    port = free_port()
+    port = free_port_block(4)
     with serving(port=port, cwd=tmp_path) as server:
         target = server.targets["superoffice"]
         assert target.base_url == f"http://127.0.0.1:{port + 3}"
