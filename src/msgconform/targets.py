@@ -74,7 +74,7 @@ _RULES: dict[str, _Rules] = {
 KNOWN_APIS: tuple[str, ...] = tuple(_RULES)
 """Every API the targets file format knows, in contract order."""
 
-SUPPORTED_APIS: tuple[str, ...] = ("itslearning", "completeempire", "highq")
+SUPPORTED_APIS: tuple[str, ...] = ("itslearning", "completeempire", "highq", "superoffice")
 """The APIs this version can test; a known API not listed here is refused."""
 
 DEFAULT_TIMEOUT = 10.0
@@ -82,7 +82,8 @@ REMOTE_RATE_LIMIT = 5.0  # requests per second, when the host is not loopback
 REMOTE_MAX_REQUESTS = 2000  # per API and run, when the host is not loopback
 
 _API_KEYS = {"base_url", "users", "timeout", "rate_limit", "max_requests", "verify", "proxy"}
-_SMTP_KEYS = {"listen", "port", "advertise"}
+_SMTP_KEYS = {"listen", "port", "advertise", "imap_port"}
+REMOTE_MAX_EMAILS = 50  # per run, when the SuperOffice target is not loopback
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP token (RFC 9110)
@@ -118,6 +119,7 @@ class Smtp:
     listen: str = "127.0.0.1"  # where the sink binds
     port: int = 0  # 0: any free port
     advertise: str = "127.0.0.1"  # the host name the target is told to connect to
+    imap_port: int | None = None  # an IMAP sink as well (0: any free port); None: none offered
 
 
 @dataclass(frozen=True, repr=False)
@@ -133,6 +135,7 @@ class ApiTarget:
     verify: bool | str = True  # or the path of a CA bundle
     proxy: str | None = None
     smtp: Smtp | None = None  # superoffice only
+    max_emails: int | None = None  # superoffice only: e-mails the run may ask to be sent
 
     @property
     def is_loopback(self) -> bool:
@@ -322,11 +325,13 @@ def _read_api(api: str, table: _Table) -> ApiTarget:
         verify=_read_verify(table),
         proxy=_read_url(table, "proxy", ("http", "https", "socks5", "socks5h")),
         smtp=_read_smtp(table.table("smtp", _SMTP_KEYS)) if rules.smtp else None,
+        max_emails=(table.positive("max_emails", "integer") or (None if loopback else REMOTE_MAX_EMAILS))
+        if rules.smtp else None,
     )
 
 
 def _api_keys(rules: _Rules) -> set[str]:
-    return _API_KEYS | ({"smtp"} if rules.smtp else set())
+    return _API_KEYS | ({"smtp", "max_emails"} if rules.smtp else set())
 
 
 def _user_keys(rules: _Rules) -> set[str]:
@@ -408,7 +413,11 @@ def _read_smtp(table: _Table | None) -> Smtp:
     advertise = table.text("advertise")
     if advertise is None and _is_unspecified(listen):
         table.fail("advertise", "missing required key (listen is a wildcard address)")
-    return Smtp(listen=listen, port=Smtp.port if port is None else port, advertise=advertise or listen)
+    imap_port = table.get("imap_port", "integer")
+    if imap_port is not None and not 0 <= imap_port <= 65535:
+        table.fail("imap_port", "must be between 0 and 65535")
+    return Smtp(listen=listen, port=Smtp.port if port is None else port, advertise=advertise or listen,
+                imap_port=imap_port)
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -424,7 +433,7 @@ def dump_targets(targets: Mapping[str, ApiTarget]) -> str:
     for api, target in targets.items():
         lines.append(f"[{_key(api)}]")
         lines += [f"{key} = {_value(getattr(target, key))}" for key in ("base_url", "timeout")]
-        for key in ("rate_limit", "max_requests", "proxy"):
+        for key in ("rate_limit", "max_requests", "proxy", "max_emails"):
             if getattr(target, key) is not None:
                 lines.append(f"{key} = {_value(getattr(target, key))}")
         lines += [f"verify = {_value(target.verify)}", ""]
@@ -436,7 +445,8 @@ def dump_targets(targets: Mapping[str, ApiTarget]) -> str:
             lines += [f"headers = {_value(user.headers)}", ""]
         if target.smtp is not None:
             lines.append(f"[{_key(api)}.smtp]")
-            lines += [f"{f.name} = {_value(getattr(target.smtp, f.name))}" for f in fields(target.smtp)]
+            lines += [f"{f.name} = {_value(getattr(target.smtp, f.name))}" for f in fields(target.smtp)
+                      if getattr(target.smtp, f.name) is not None]
             lines.append("")
     return "\n".join(lines)
 

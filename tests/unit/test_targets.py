@@ -175,8 +175,8 @@ def _refusal(doc: dict[str, Any] | str, environ: dict[str, str] = ENV, **kwargs:
 # --- the contract's example and its defaults ------------------------------------------------
 
 
-def test_itslearning_completeempire_and_highq_are_supported_today() -> None:
-    assert SUPPORTED_APIS == ("itslearning", "completeempire", "highq")
+def test_all_four_apis_are_supported_today() -> None:
+    assert SUPPORTED_APIS == ("itslearning", "completeempire", "highq", "superoffice")
     assert KNOWN_APIS == ("itslearning", "completeempire", "highq", "superoffice")
 
 
@@ -203,14 +203,6 @@ def test_contract_example_itslearning_section_parses_with_documented_defaults() 
     assert its.verify is True
     assert its.proxy is None
     assert its.smtp is None
-
-
-def test_contract_example_is_refused_whole_because_other_apis_are_not_supported_yet() -> None:
-    message = _refusal(CONTRACT_EXAMPLE)
-    assert message == (
-        "targets.toml: superoffice: not supported yet by this version "
-        "(supported: itslearning, completeempire, highq)"
-    )
 
 
 def test_contract_example_completeempire_section_parses_on_its_own() -> None:
@@ -394,7 +386,7 @@ def test_duplicate_key_is_malformed_toml() -> None:
 
 
 def test_empty_file_names_no_api() -> None:
-    assert _refusal("# nothing\n") == "targets.toml: names no API (expected one of itslearning, completeempire, highq)"
+    assert _refusal("# nothing\n") == "targets.toml: names no API (expected one of itslearning, completeempire, highq, superoffice)"
 
 
 def test_unknown_api() -> None:
@@ -405,12 +397,15 @@ def test_unknown_api() -> None:
     )
 
 
-@pytest.mark.parametrize("api", ["superoffice"])
-def test_known_but_unsupported_api(api: str) -> None:
+@pytest.mark.parametrize("api", ["completeempire", "superoffice"])
+def test_known_but_unsupported_api(api: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every known API is supported today; a version without one refuses it in one line."""
+    supported = tuple(name for name in KNOWN_APIS if name != api)
+    monkeypatch.setattr(targets_module, "SUPPORTED_APIS", supported)
     doc = _its()
     doc[api] = _all_apis()[api]
     assert _refusal(doc) == (
-        f"targets.toml: {api}: not supported yet by this version (supported: itslearning, completeempire, highq)"
+        f"targets.toml: {api}: not supported yet by this version (supported: " + ", ".join(supported) + ")"
     )
 
 
@@ -650,6 +645,26 @@ def test_superoffice_smtp_table() -> None:
     )
     doc["superoffice"]["smtp"] = {"port": 70000}
     assert _refusal(doc) == "targets.toml: superoffice.smtp.port: must be between 0 and 65535"
+    doc["superoffice"]["smtp"] = {"imap_port": 0}
+    assert _parse(doc)["superoffice"].smtp.imap_port == 0
+    doc["superoffice"]["smtp"] = {"imap_port": -1}
+    assert _refusal(doc) == "targets.toml: superoffice.smtp.imap_port: must be between 0 and 65535"
+
+
+@pytest.mark.usefixtures("all_supported")
+def test_superoffice_max_emails() -> None:
+    doc = _all_apis()
+    assert _parse(doc)["superoffice"].max_emails is None  # loopback: no cap unless asked for
+    doc["superoffice"]["max_emails"] = 7
+    assert _parse(doc)["superoffice"].max_emails == 7
+    doc["superoffice"]["base_url"] = "https://online.superoffice.com/Cust1"
+    del doc["superoffice"]["max_emails"]
+    assert _parse(doc)["superoffice"].max_emails == 50
+    doc["superoffice"]["max_emails"] = 0
+    assert _refusal(doc) == "targets.toml: superoffice.max_emails: must be greater than 0"
+    doc = _all_apis()
+    doc["highq"]["max_emails"] = 3
+    assert _refusal(doc) == "targets.toml: highq.max_emails: unknown key"
 
 
 # --- secrets stay hidden ---------------------------------------------------------------------

@@ -59,7 +59,7 @@ def fresh_results_dir(report_dir: Path) -> Path:
 def read_evidence(path: Path) -> list[dict]:
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
 
 
 def write_allure_results(report: RunReport, results_dir: Path, evidence: list[dict]) -> int:
