@@ -124,6 +124,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_port_block(count: int = 4) -> int:
+    """A loopback port N with N .. N+count-1 all free a moment ago (`serve --port N` binds
+    one server per API at fixed offsets; on a busy machine one free port is not enough)."""
+    for _ in range(50):
+        base = free_port()
+        if base + count > 65536:
+            continue
+        socks = []
+        try:
+            for offset in range(count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no block of {count} free ports found")
+
+
 class Server:
     """A running `msgconform serve`: the targets file it printed, and its process."""
 
@@ -184,7 +206,12 @@ def serving(
     )
     server = None
     try:
-        text = _read_targets(process, started + SERVE_START_TIMEOUT)
+        try:
+            text = _read_targets(process, started + SERVE_START_TIMEOUT)
+        except AssertionError as exc:
+            stderr_file.seek(0)
+            said = stderr_file.read().decode("utf-8", "replace")[-800:]
+            raise AssertionError(f"{exc}\nserve's stderr:\n{said}") from None
         server = Server(process, stderr_file, text, started)
         yield server
     finally:

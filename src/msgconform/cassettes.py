@@ -55,12 +55,31 @@ class CassetteError(UsageError):
 
 # --- redaction -------------------------------------------------------------------------
 
+# Values made for one run that a body may carry (the SMTP sink's fresh credentials, its
+# address with a port that changes from run to run): value -> what replaces it.
+_RUN_VALUES: dict[str, str] = {}
+
+
+def register_run_value(value: str, placeholder: str = PLACEHOLDER) -> None:
+    """Replace `value` by `placeholder` wherever a body is redacted from now on (cassettes,
+    reports): a secret of the run, or a value that differs between two recordings of the
+    same run. Values shorter than 8 characters are refused: they would mangle text."""
+    if len(value) < 8:
+        raise ValueError("a run value to redact must have at least 8 characters")
+    _RUN_VALUES[value] = placeholder
+
 
 def redact_body(body: bytes | str | None) -> bytes | str | None:
     """Secrets inside a JSON or XML body become placeholders; other bodies pass unchanged."""
     if not body:
         return body
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if _RUN_VALUES:
+        original = text
+        for value in sorted(_RUN_VALUES, key=len, reverse=True):
+            text = text.replace(value, _RUN_VALUES[value])
+        if text != original:
+            body = text.encode("utf-8") if isinstance(body, bytes) else text
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
@@ -185,6 +204,14 @@ def write_manifest(folder: Path, targets: Targets, *, seed: int, max_examples: i
                       for role, u in target.users.items()},
             "spec": spec_digest(api),
         }
+        if target.smtp is not None:
+            # The sinks' addresses change from run to run and are redacted in the cassettes
+            # (see suites/superoffice/conftest.py); what the replay needs is whether there
+            # was an IMAP sink, and the e-mail budget.
+            apis[api]["smtp"] = {"listen": target.smtp.listen, "advertise": target.smtp.advertise,
+                                 "imap": target.smtp.imap_port is not None}
+            if target.max_emails is not None:
+                apis[api]["max_emails"] = target.max_emails
     manifest = {"format": 1, "tool": "msgconform", "version": __version__, "seed": seed,
                 "max_examples": max_examples, "apis": apis}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -218,7 +245,15 @@ def replay_targets(folder: Path, manifest: dict, apis: Iterable[str]) -> Targets
             raise CassetteError(f"{folder / api}: no cassettes for {api}")
         users = {role: {**{k: v for k, v in user.items() if v is not None}, "headers": {"Authorization": PLACEHOLDER}}
                  for role, user in entry["users"].items()}
-        document[api] = {"base_url": entry["base_url"], "users": users}
+        table: dict = {"base_url": entry["base_url"], "users": users}
+        if "max_emails" in entry:
+            table["max_emails"] = int(entry["max_emails"])
+        if isinstance(entry.get("smtp"), dict):
+            smtp = entry["smtp"]
+            table["smtp"] = {"listen": smtp.get("listen", "127.0.0.1"), "advertise": smtp.get("advertise", "127.0.0.1")}
+            if smtp.get("imap"):
+                table["smtp"]["imap_port"] = 0
+        document[api] = table
     return parse_targets(tomli_w.dumps(document), source=str(folder / MANIFEST), environ={})
 
 

@@ -37,6 +37,9 @@ class Case:
     source: str
     expect: str
     quote: str = ""
+    # A SHOULD case that demands a refusal names the variants (faults.yaml) whose
+    # leniencies it must not blame; tests/unit/test_leniency_rule.py holds every such case to it.
+    spares: tuple[str, ...] = ()
 
     @property
     def is_seed_quote(self) -> bool:
@@ -78,6 +81,7 @@ class _CaseEntry(BaseModel):
     source: str
     expect: str
     quote: str | None = None
+    spares: tuple[str, ...] = ()  # variants whose leniencies a refusal-demanding SHOULD case must not blame
 
     @field_validator("id")
     @classmethod
@@ -116,7 +120,8 @@ def load(api: str) -> Catalogue:
         raise CatalogueError(f"{path.name}: {first_problem(exc)}") from None
     cases = tuple(
         Case(id=entry.id, level=entry.level, operation=entry.operation, title=entry.title,
-             source=entry.source, expect=entry.expect, quote=" ".join((entry.quote or "").split()))
+             source=entry.source, expect=entry.expect, quote=" ".join((entry.quote or "").split()),
+             spares=tuple(entry.spares))
         for entry in parsed.cases
     )
     return Catalogue(api=parsed.api, title=parsed.title or parsed.api, cases=cases)

@@ -68,6 +68,15 @@ def _json_field(change: Callable[[dict], None]) -> Callable[[Interaction], None]
     return mutate
 
 
+def _content_type(value: str) -> Callable[[Interaction], None]:
+    def mutate(interaction: Interaction) -> None:
+        headers = interaction["response"]["headers"]
+        for key in [k for k in headers if k.lower() == "content-type"]:
+            headers[key] = [value]
+
+    return mutate
+
+
 def _text(pattern: str, replacement: str) -> Callable[[Interaction], None]:
     def mutate(interaction: Interaction) -> None:
         body = interaction["response"]["body"]
@@ -101,6 +110,9 @@ NOT_FOUND = _is("GET", r"/messages/-?\d+/v1$", 404)
 CONVERSATION_JSON = _is("POST", r"/4/conversations/$", 201, "json")
 CONVERSATION_XML = _is("POST", r"/4/conversations/$", 201, "xml")
 HQ_ERROR_JSON = _is("POST", r"/4/conversations/$", 400, "json")
+CE_JSON = _is("POST", r"/api/messages/sendmessage$", 200, "json")
+CE_XML = _is("POST", r"/api/messages/sendmessage$", 200, "xml")
+CE_REFUSED = _is("POST", r"/api/messages/sendmessage$", 400)
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,17 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("itslearning", "get-optional-field-removed", "test_scenarios.test_send_and_read*", MESSAGE_JSON,
            _json_field(lambda m: m.pop("ContentUrl", None)), "survivor"),
     Mutant("itslearning", "xml-charset-added", "test_scenarios.test_send_and_read*", MESSAGE_XML, _add_charset,
+           "survivor"),
+    Mutant("completeempire", "xml-sample-status-500", "test_send.test_the_seed_samples_are_accepted*", CE_XML,
+           _status(500), "killed"),
+    Mutant("completeempire", "xml-answer-labelled-json", "test_send.test_importance_is_a_number_in_json*", CE_XML,
+           _content_type("application/json; charset=utf-8"), "killed"),
+    Mutant("completeempire", "json-answer-labelled-text", "test_send.test_importance_is_a_number_in_json*", CE_JSON,
+           _content_type("text/plain"), "killed"),
+    Mutant("completeempire", "refusal-becomes-200", "test_send.test_bodies_the_binder_cannot_read_are_refused*",
+           CE_REFUSED, _status(200), "killed"),
+    Mutant("completeempire", "success-status-201", "test_send.test_send_false*", CE_JSON, _status(201), "survivor"),
+    Mutant("completeempire", "success-body-removed", "test_send.test_send_false*", CE_JSON, _text(r"^.*$", ""),
            "survivor"),
     Mutant("highq", "conversation-status-202", "test_conversation.test_a_conversation_in_the_json_form_starts*",
            CONVERSATION_JSON, _status(202), "killed"),

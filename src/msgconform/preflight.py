@@ -37,6 +37,16 @@ PROBES: dict[str, Probe] = {
     # for "Validation failed" as well as "Forbidden", and only a 401 or 403 here may mean
     # rejected credentials.
     "highq": Probe("POST", "/4/conversations/", "application/json", b"{"),
+    # CompleteEmpire has only the send: the same kind of probe, a body that is not JSON.
+    "completeempire": Probe("POST", "/api/messages/sendmessage", "application/json", b"{"),
+    # SuperOffice's EMail agent has only POSTs that send mail; a body that is not JSON sends
+    # nothing (it cannot bind), and the agent's credentials are checked before the body.
+    "superoffice": Probe("POST", "/api/v1/Agents/EMail/SendEMails", "application/json", b"{"),
+}
+# What a refusal may mean beyond bad credentials, said in the same one line.
+HINTS: dict[tuple[str, int], str] = {
+    ("superoffice", 403): "; the EMail agent is not available in SuperOffice Online unless access was "
+                          "requested when the app was registered",
 }
 PROBE_TIMEOUT = 5.0
 
@@ -69,6 +79,7 @@ def check(target: ApiTarget) -> None:
                 raise PreflightError(
                     f"{target.api}: the credentials of role {role!r} were rejected "
                     f"({response.status_code} for {method} {path.split('?')[0]})"
+                    + HINTS.get((target.api, response.status_code), "")
                 )
 
 

@@ -78,7 +78,7 @@ _RULES: dict[str, _Rules] = {
 KNOWN_APIS: tuple[str, ...] = tuple(_RULES)
 """Every API the targets file format knows, in contract order."""
 
-SUPPORTED_APIS: tuple[str, ...] = ("itslearning", "highq")
+SUPPORTED_APIS: tuple[str, ...] = ("itslearning", "completeempire", "highq", "superoffice")
 """The APIs this version can test; a known API not listed here is refused."""
 
 DEFAULT_TIMEOUT = 10.0
@@ -88,7 +88,8 @@ REMOTE_MAX_DURATION = 900.0  # seconds for one API's whole run, when the host is
 
 _API_KEYS = {"base_url", "users", "timeout", "rate_limit", "max_requests", "verify", "proxy",
              "max_response_bytes", "max_duration"}
-_SMTP_KEYS = {"listen", "port", "advertise"}
+_SMTP_KEYS = {"listen", "port", "advertise", "imap_port"}
+REMOTE_MAX_EMAILS = 50  # per run, when the SuperOffice target is not loopback
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP token (RFC 9110)
@@ -124,6 +125,7 @@ class Smtp:
     listen: str = "127.0.0.1"  # where the sink binds
     port: int = 0  # 0: any free port
     advertise: str = "127.0.0.1"  # the host name the target is told to connect to
+    imap_port: int | None = None  # an IMAP sink as well (0: any free port); None: none offered
 
 
 @dataclass(frozen=True, repr=False)
@@ -141,6 +143,7 @@ class ApiTarget:
     smtp: Smtp | None = None  # superoffice only
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # decoded size of one answer
     max_duration: float | None = None  # seconds for the API's whole run; None: no bound
+    max_emails: int | None = None  # superoffice only: e-mails the run may ask to be sent
 
     @property
     def is_loopback(self) -> bool:
@@ -346,11 +349,13 @@ def _read_api(api: str, table: _Table) -> ApiTarget:
         smtp=_read_smtp(table.table("smtp", _SMTP_KEYS)) if rules.smtp else None,
         max_response_bytes=max_response_bytes,
         max_duration=None if max_duration is None else float(max_duration),
+        max_emails=(table.positive("max_emails", "integer") or (None if loopback else REMOTE_MAX_EMAILS))
+        if rules.smtp else None,
     )
 
 
 def _api_keys(rules: _Rules) -> set[str]:
-    return _API_KEYS | ({"smtp"} if rules.smtp else set())
+    return _API_KEYS | ({"smtp", "max_emails"} if rules.smtp else set())
 
 
 def _user_keys(rules: _Rules) -> set[str]:
@@ -441,7 +446,11 @@ def _read_smtp(table: _Table | None) -> Smtp:
     advertise = table.text("advertise")
     if advertise is None and _is_unspecified(listen):
         table.fail("advertise", "missing required key (listen is a wildcard address)")
-    return Smtp(listen=listen, port=Smtp.port if port is None else port, advertise=advertise or listen)
+    imap_port = table.get("imap_port", "integer")
+    if imap_port is not None and not 0 <= imap_port <= 65535:
+        table.fail("imap_port", "must be between 0 and 65535")
+    return Smtp(listen=listen, port=Smtp.port if port is None else port, advertise=advertise or listen,
+                imap_port=imap_port)
 
 
 # --- writing -------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ enum names, flag lists), so the specs add a few `x-` keys, and this codec reads 
   property's own element once per item (`<user/><user/>`), in the array's namespace. A
   top-level array is always wrapped: the root is the array schema's `xml.name`.
 - Nullable (`type: [X, "null"]`, `nullable: true`, or `oneOf`/`anyOf` with a null branch):
-  `None` <-> `<X i:nil="true"/>`. An absent property has no element.
+  `None` <-> `<X i:nil="true"/>` in the datacontract style; the plain style writes no
+  element for `None` (it still reads `i:nil`). An absent property has no element.
 - Scalars: integer, number, boolean (`true`/`false`; `1`/`0` are read too, as xs:boolean
   allows), string (`date-time`, `uuid` and `byte` — base64 — stay text as they are).
   `x-xml-enum-names: {Low: 0}` on an integer: a number in JSON, the name in XML (a number

@@ -54,14 +54,22 @@ def is_id(value: Any) -> bool:
     return isinstance(value, int) or (isinstance(value, str) and bool(_DIGITS.fullmatch(value)))
 
 
-def messages_sent(body: Any) -> int | None:
-    """How many messages a request body holds (a single object counts as one), or None."""
+def messages_on_the_wire(body: Any) -> list[Any] | None:
+    """The messages a request body holds as sent (`Exchange.request_body`, decoded from the
+    bytes): every `message` element or JSON item counts, a single object as one; None
+    when the body holds no message list."""
     if not isinstance(body, dict) or not isinstance(body.get("messages"), dict):
         return None
     listed = body["messages"].get("message")
-    if isinstance(listed, dict):
-        return 1
-    return len(listed) if isinstance(listed, list) else None
+    if isinstance(listed, list):
+        return listed
+    return [listed] if isinstance(listed, dict) else None
+
+
+def messages_sent(body: Any) -> int | None:
+    """How many messages a request body holds as sent, or None."""
+    messages = messages_on_the_wire(body)
+    return None if messages is None else len(messages)
 
 
 # --- reading answers ------------------------------------------------------------------------
@@ -169,6 +177,25 @@ def one_messageid_per_message(ex: Exchange):
     return f"one message sent, the answer lists {len(answer.message_ids)} messageid(s) ({len(ids)} usable)"
 
 
+@response_check(API, "HQ-CONV-006", operations=CREATE)
+def one_distinct_messageid_per_message(ex: Exchange):
+    """Several messages, each with html, as sent: the answer lists one distinct id each."""
+    messages = messages_on_the_wire(ex.request_body)
+    if not 200 <= ex.status < 300 or messages is None or len(messages) < 2:
+        return None
+    if not all(isinstance(m, dict) and isinstance(m.get("html"), str) for m in messages):
+        return None  # what a message without html gives is not this case's question
+    answer = created(ex)
+    if isinstance(answer, str):
+        return answer
+    ids = [str(i).strip() for i in answer.message_ids if is_id(i)]
+    if len(answer.message_ids) != len(messages) or len(ids) != len(messages):
+        return f"{len(messages)} messages sent, the answer lists {len(answer.message_ids)} messageid(s) ({len(ids)} usable)"
+    if len(set(ids)) != len(ids):
+        return f"{len(messages)} messages sent, the answer lists only {len(set(ids))} distinct messageid(s)"
+    return True
+
+
 # --- XML and JSON -----------------------------------------------------------------------------
 
 response_check(API, "HQ-XML-002", operations=CREATE)(generic.content_type_as_asked(SUCCESS, generic.XML_TYPES))
@@ -225,7 +252,7 @@ response_check(API, "HQ-AUTH-001")(generic.credentials_required)
 
 @response_check(API, "HQ-INFO-001", operations=CREATE)
 def schema_valid_conversation_accepted(ex: Exchange):
-    if ex.negative or ex.case is None or ex.case.meta is None or not isinstance(ex.request_body, dict):
+    if ex.mode != "positive" or not isinstance(ex.request_body, dict):
         return None
     if 200 <= ex.status < 300:
         return True

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -36,20 +35,18 @@ class HighQ:
         self.harness = harness
         self.users = harness.target.users
         self.statuses: set[int] = set()  # of the successes seen, for HQ-CONV-004
-        self._nonce = 0
 
     def html(self, label: str) -> str:
         """A recognizable message body, unique in the run and derived from the seed (replayable)."""
-        self._nonce += 1
-        digest = hashlib.sha256(f"{self.harness.settings.seed}:{self._nonce}".encode()).hexdigest()[:8]
-        return f"<p>{MARK} {label} {digest}</p>"
+        return f"<p>{MARK} {label} {self.harness.unique()}</p>"
 
-    def conversation(self, label: str, *userids: Any) -> dict[str, Any]:
-        """The seed's conversation object: these recipients (default: the recipient), one message."""
+    def conversation(self, label: str, *userids: Any, messages: int = 1) -> dict[str, Any]:
+        """The seed's conversation object: these recipients (default: the recipient) and
+        `messages` messages, each with its own html."""
         recipients = userids or (self.users["recipient"].id,)
         return {
             "recipients": {"users": {"user": [{"userid": u} for u in recipients]}},
-            "messages": {"message": [{"html": self.html(label)}]},
+            "messages": {"message": [{"html": self.html(label)} for _ in range(messages)]},
         }
 
     def create(self, body: Any, *, media_type: str = "application/json", accept: str = "application/json",
@@ -58,11 +55,7 @@ class HighQ:
         with self.harness.client(role) as client:
             response = client.post(CONVERSATIONS, content=encode(self.harness, body, media_type),
                                    headers={"Content-Type": media_type, "Accept": accept})
-        exchange = self.harness.exchange_from_httpx(response, role, body)
-        self.harness.run_checks(exchange)
-        for followup in self.harness.followups:
-            followup(self.harness, exchange)
-        return exchange
+        return self.harness.judged(response, role, body)
 
     def exercise(self, case: Any) -> Exchange | None:
         """A generated request, through the harness (which makes its identifiers safe)."""

@@ -40,6 +40,18 @@ def test_a_conversation_in_the_xml_form_starts(highq):
     )
 
 
+def test_conversations_of_several_messages_start(highq):
+    """Two and three messages, each with html, in the JSON and the XML form: HQ-CONV-006
+    (one distinct messageid per message, counted on the wire) judges every answer."""
+    for count, media_type in ((2, "application/json"), (3, "application/xml"), (3, "application/json"),
+                              (2, "application/xml")):
+        ex = highq.create(highq.conversation(f"{count} messages", messages=count), media_type=media_type,
+                          accept=media_type)
+        if not 200 <= ex.status < 300:
+            highq.harness.recorder.skip("HQ-CONV-006", f"a conversation of {count} messages ({media_type}) "
+                                                       f"answered {ex.status}")
+
+
 def test_invalid_conversations_are_refused(highq):
     """HQ-ERR-002: no recipients, a user that cannot exist (userid 0), no message.
 

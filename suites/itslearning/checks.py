@@ -114,7 +114,7 @@ def error_object(ex: Exchange):
 
 @response_check(API, "ITS-INFO-001", operations=["send"])
 def schema_valid_send_accepted(ex: Exchange):
-    if ex.negative or ex.case is None or ex.case.meta is None:
+    if ex.mode != "positive":
         return None
     if 200 <= ex.status < 300:
         return True

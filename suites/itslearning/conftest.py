@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -44,14 +43,11 @@ class Itslearning:
     def __init__(self, harness: ApiHarness) -> None:
         self.harness = harness
         self.users = harness.target.users
-        self._nonce = 0
         self.bootstrapped = False
 
     def subject(self, label: str) -> str:
         """A recognizable subject, unique in the run and derived from the seed (replayable)."""
-        self._nonce += 1
-        digest = hashlib.sha256(f"{self.harness.settings.seed}:{self._nonce}".encode()).hexdigest()[:8]
-        return f"{SUBJECT_PREFIX} {label} {digest}"
+        return f"{SUBJECT_PREFIX} {label} {self.harness.unique()}"
 
     def send(self, body: dict[str, Any], *, role: str | None = "sender", media_type: str = "application/json",
              headers: dict[str, str] | None = None) -> Exchange:
@@ -61,27 +57,19 @@ class Itslearning:
         with self.harness.client(role) as client:
             response = client.post(SEND, content=encode(self.harness, body, media_type),
                                    headers={"Content-Type": media_type, **(headers or {})})
-        exchange = self.harness.exchange_from_httpx(response, role, body)
-        self.harness.run_checks(exchange)
-        for followup in self.harness.followups:
-            followup(self.harness, exchange)
-        return exchange
+        return self.harness.judged(response, role, body)
 
     def get(self, url: str, *, role: str | None, accept: str = "application/json",
             headers: dict[str, str] | None = None) -> Exchange:
         with self.harness.client(role) as client:
             response = client.get(url, headers={"Accept": accept, **(headers or {})})
-        exchange = self.harness.exchange_from_httpx(response, role)
-        self.harness.run_checks(exchange)
-        return exchange
+        return self.harness.judged(response, role, followups=False)
 
     def search(self, text: str, *, role: str = "sender") -> Exchange:
         """The recipient search (`searchText`), answered as JSON."""
         with self.harness.client(role) as client:
             response = client.get(SEARCH, params={"searchText": text}, headers={"Accept": "application/json"})
-        exchange = self.harness.exchange_from_httpx(response, role)
-        self.harness.run_checks(exchange)
-        return exchange
+        return self.harness.judged(response, role, followups=False)
 
     def message_url(self, message_id: int) -> str:
         return f"/restapi/personal/messages/{message_id}/v1"

@@ -32,7 +32,7 @@ def outcomes(report_dir: Path) -> dict[str, tuple[str, int]]:
 def recorded(tmp_path_factory):
     root = tmp_path_factory.mktemp("recorded")
     done = run_msgconform("run", "--record", "--cassette-dir", root / "cassettes", "--report-dir", root / "reports",
-                          "--max-examples", EXAMPLES, timeout=300)
+                          "--max-examples", EXAMPLES, timeout=600)  # three APIs, HTML included
     return root, done
 
 
@@ -49,7 +49,7 @@ def test_a_recording_writes_a_manifest_and_one_small_cassette_per_test(recorded)
     manifest = json.loads((root / "cassettes" / cassettes.MANIFEST).read_text())
     assert manifest["seed"] and manifest["max_examples"] == int(EXAMPLES)
     for api, entry in manifest["apis"].items():
-        assert entry["users"]["sender"]["id"] == TARGET_USERS[api]()["sender"]["id"]
+        assert entry["users"]["sender"].get("id") == TARGET_USERS[api]()["sender"].get("id")
         files = sorted((root / "cassettes" / api).glob("*.yaml"))
         assert len(files) >= 3, files  # fuzz, and at least two stories
         for path in files:
@@ -57,10 +57,31 @@ def test_a_recording_writes_a_manifest_and_one_small_cassette_per_test(recorded)
     assert not list(root.glob(".cassettes.recording-*")), "the fresh folder was not moved into place"
 
 
+def test_superoffice_cassettes_carry_the_deliveries_and_no_sink_secret(recorded):
+    """Beside each SuperOffice cassette, the deliveries its test received (so replay judges
+    them offline); the sinks' fresh credentials and per-run addresses never written."""
+    root, _ = recorded
+    folder = root / "cassettes" / "superoffice"
+    sidecars = sorted(folder.glob("*.mail.json"))
+    delivered = sum(len(json.loads(p.read_text())["deliveries"]) for p in sidecars)
+    assert len(sidecars) >= 8 and delivered >= 8, (len(sidecars), delivered)
+    text = "\n".join(p.read_text() for p in folder.iterdir())
+    assert not re.search(r"msgconform-(imap-)?[0-9a-f]{10,12}\b", text), "a sink user name was written"
+    assert "[msgconform-smtp-sink]" in text and "[msgconform-imap-sink]" in text
+    assert not re.search(r'"ServerName": ?"127\.0\.0\.1:\d+"', text)
+    for path in folder.glob("*.yaml"):
+        for interaction in yaml.safe_load(path.read_text())["interactions"]:
+            body = interaction["request"]["body"] or ""
+            for password in re.findall(r'"Password": ?("[^"]*"|null)', body if isinstance(body, str) else body.decode()):
+                assert password in ('"[redacted]"', "null", '""'), (path.name, password)
+    manifest = json.loads((root / "cassettes" / cassettes.MANIFEST).read_text())
+    assert manifest["apis"]["superoffice"]["smtp"]["imap"] is True
+
+
 def test_replay_gives_the_same_outcomes_with_no_server_running(recorded, cassette_copy, tmp_path):
     root, _ = recorded
     done = run_msgconform("run", "--replay", "--cassette-dir", cassette_copy, "--report-dir", tmp_path / "r",
-                          "--max-examples", EXAMPLES, timeout=300)
+                          "--max-examples", EXAMPLES, timeout=600)  # three APIs, HTML included
     assert done.status == 0, done
     assert outcomes(tmp_path / "r") == outcomes(root / "reports")
     assert json.loads((tmp_path / "r" / "conformance.json").read_text())["mode"] == "replay"
@@ -68,7 +89,9 @@ def test_replay_gives_the_same_outcomes_with_no_server_running(recorded, cassett
 
 def test_no_secret_reaches_cassettes_reports_or_output(recorded):
     root, done = recorded
-    secrets = [user["token"] for api in TARGET_USERS for user in TARGET_USERS[api]().values()]
+    secrets = [user["token"] for api in TARGET_USERS for user in TARGET_USERS[api]().values() if "token" in user]
+    secrets += [value.split(" ", 1)[1] for api in TARGET_USERS for user in TARGET_USERS[api]().values()
+                for value in user.get("headers", {}).values()]  # SuperOffice's Basic credentials
     places = {"stdout": done.stdout, "stderr": done.stderr}
     for folder in (root / "cassettes", root / "reports"):
         for path in folder.rglob("*"):
@@ -87,7 +110,7 @@ def test_a_request_missing_from_the_cassettes_is_a_harness_error(cassette_copy, 
     data["interactions"] = data["interactions"][:1]
     victim.write_text(yaml.safe_dump(data))
     done = run_msgconform("run", "--replay", "--cassette-dir", cassette_copy, "--report-dir", tmp_path / "r",
-                          "--max-examples", EXAMPLES, timeout=300)
+                          "--max-examples", EXAMPLES, timeout=600)  # three APIs, HTML included
     assert done.status == 2, done
     line = next(line for line in done.stderr_lines if "cassette miss" in line)
     assert "test_send_accepts_json_media_types" in line  # the test

@@ -32,7 +32,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for helpers.py
-from helpers import REPO, Background, Completed, free_port, run_msgconform, serving  # noqa: E402
+from helpers import REPO, Background, Completed, free_port, free_port_block, run_msgconform, serving  # noqa: E402
 
 import msgconform  # noqa: E402
 from msgconform.runner import DEFAULT_SEED, embedded_apis  # noqa: E402
@@ -209,7 +209,7 @@ def test_serve_prints_a_targets_file_serves_and_stops_on_a_signal(tmp_path: Path
 
 
 def test_serve_puts_each_api_at_its_offset_from_port(tmp_path: Path) -> None:
-    port = free_port()
+    port = free_port_block(4)
     with serving(port=port, cwd=tmp_path) as server:
         assert server.targets["itslearning"].base_url == f"http://127.0.0.1:{port}"
 

@@ -87,7 +87,7 @@ def test_faults_reach_their_server() -> None:
     ("apis", "names", "error", "message"),
     [
         (["itslearning"], ["no-such-fault"], faults.UnknownFault, "unknown fault 'no-such-fault'"),
-        (["superoffice"], [], ValueError, "no reference server for superoffice"),
+        (["completeempire"], [], ValueError, "no reference server for completeempire"),
         (["nonsense"], [], ValueError, "no reference server for nonsense"),
         ([], [], ValueError, "no API to start"),
     ],

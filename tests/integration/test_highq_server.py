@@ -4,16 +4,16 @@ variant of faults.yaml doing what its entry says."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from msgconform import specs
-from msgconform.servers import TARGET_USERS, faults
+from msgconform.servers import TARGET_USERS
 from msgconform.servers.embedded import running_servers
 from msgconform.xmlcodec import XmlCodec
+from tests.reference_servers import FaultChecks, ServerClient, faithful, with_fault
 
 pytestmark = pytest.mark.integration
 
@@ -35,12 +35,10 @@ def conversation(*userids: Any, html: Any = "<p>Hello</p>", messages: int = 1) -
     }
 
 
-class Hq:
+class Hq(ServerClient):
     """A client for one running server, with the few calls the tests repeat."""
 
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url, timeout=10)
+    API = "highq"
 
     def create(self, body: Any = None, token: str = SENDER, **headers: str) -> httpx.Response:
         return self.http.post(PATH, json=conversation() if body is None else body, headers=auth(token) | headers)
@@ -54,29 +52,8 @@ class Hq:
         return self.raw(data, "application/xml", **headers)
 
 
-@pytest.fixture(scope="module")
-def hq() -> Iterator[Hq]:
-    with running_servers(["highq"]) as servers:
-        client = Hq(servers.base_urls["highq"])
-        yield client
-        client.http.close()
-
-
-@pytest.fixture
-def server_with() -> Iterator[Callable[[str], Hq]]:
-    """Start a fresh server with one fault or variant on (stopped after the test)."""
-    stack: list = []
-
-    def start(name: str) -> Hq:
-        context = running_servers(["highq"], faults=[name])
-        client = Hq(context.__enter__().base_urls["highq"])
-        stack.append((client, context))
-        return client
-
-    yield start
-    for client, context in stack:
-        client.http.close()
-        context.__exit__(None, None, None)
+hq = faithful(Hq)
+server_with = with_fault(Hq)
 
 
 # --- faithful behaviour -------------------------------------------------------------------
@@ -219,17 +196,7 @@ def test_every_app_has_its_own_state() -> None:
 
 # --- faults and variants: each one changes what its entry says -----------------------------
 
-CHECKS: dict[str, Callable[[Hq], None]] = {}
-
-
-def check(name: str) -> Callable:
-    """Register the test that shows fault or variant `name` at work on a server that has it."""
-
-    def register(function: Callable[[Hq], None]) -> Callable[[Hq], None]:
-        CHECKS[name] = function
-        return function
-
-    return register
+check = FaultChecks("highq")
 
 
 @check("json-body-rejected")
@@ -381,16 +348,82 @@ def _(s: Hq) -> None:
     assert s.create().status_code in (200, 201)
 
 
-def test_every_fault_and_variant_has_a_check() -> None:
-    assert set(CHECKS) == {entry.name for entry in faults.for_api("highq")}
+@check("one-messageid-for-many")
+def _(s: Hq) -> None:
+    assert len(s.create(conversation(messages=3)).json()["messages"]["message"]) == 1
+    assert len(s.create(conversation(messages=1)).json()["messages"]["message"]) == 1
 
 
-@pytest.mark.parametrize("name", sorted(CHECKS))
-def test_fault_or_variant_changes_what_it_says(server_with: Callable[[str], Hq], name: str) -> None:
-    CHECKS[name](server_with(name))
+@check("shared-messageid")
+def _(s: Hq) -> None:
+    ids = [m["messageid"] for m in s.create(conversation(messages=3)).json()["messages"]["message"]]
+    assert len(ids) == 3 and len(set(ids)) == 1
 
 
-@pytest.mark.parametrize("name", sorted(CHECKS))
-def test_the_faithful_server_does_not_show_it(hq: Hq, name: str) -> None:
-    with pytest.raises(AssertionError):
-        CHECKS[name](hq)
+@check("binder-leniency")
+def _(s: Hq) -> None:
+    assert s.create(conversation("3002")).status_code == 201  # a numeric string is an id
+    assert s.create(conversation(3002.7)).status_code == 201  # truncated, as Jackson does
+    assert s.create(conversation(html=5)).status_code == 201  # a scalar for a String
+    wrapper_text = (b"<conversation><recipients><users><user><userid>3002</userid></user></users></recipients>"
+                    b"<messages><message><html>x</html><attachments>AAA</attachments><extra>1</extra>"
+                    b"</message></messages></conversation>")
+    assert s.raw(wrapper_text, "application/xml").status_code == 201
+    body = conversation()
+    body["messages"]["message"][0]["attachments"] = None
+    assert s.create(body).status_code == 201
+    assert s.create(conversation("abc")).status_code == 400  # unconvertible leaves are refused
+    assert s.create(conversation(html={})).status_code == 400
+
+
+@check("message-without-html")
+def _(s: Hq) -> None:
+    assert s.create({"recipients": conversation()["recipients"], "messages": {"message": [{}]}}).status_code == 201
+    assert s.create(conversation(html={})).status_code == 400
+
+
+@check("error-summary-only")
+def _(s: Hq) -> None:
+    assert s.create({}).json() == {"error": {"summary": s.create({}).json()["error"]["summary"]}}
+    assert b"<ref>" not in s.create({}, **XML).content
+
+
+ENTITIES_BODY = (b'<?xml version="1.0"?><!DOCTYPE conversation [<!ENTITY a "canary-"><!ENTITY b "joined">]>'
+                 b"<conversation><recipients><users><user><userid>&a;&b;</userid></user></users></recipients>"
+                 b"<messages><message><html>x</html></message></messages></conversation>")
+BOMB_BODY = (b'<?xml version="1.0"?><!DOCTYPE conversation [' + b"".join(
+    b'<!ENTITY l%d "%s">' % (i, b"&l%d;" % (i - 1) * 10 if i else b"lol") for i in range(8)) + b"]>"
+    b"<conversation><messages><message><html>&l7;</html></message></messages></conversation>")
+
+
+def test_a_dtd_is_refused_without_expanding(hq: Hq) -> None:
+    response = hq.raw(ENTITIES_BODY, "application/xml")
+    assert response.status_code == 400 and "canary-joined" not in response.text
+
+
+@check("xxe-expanded")
+def _(s: Hq) -> None:
+    response = s.raw(ENTITIES_BODY, "application/xml")
+    assert response.status_code == 400 and "canary-joined" in response.text
+
+
+@check("entity-bomb-slow")
+def _(s: Hq) -> None:
+    import time
+
+    start = time.monotonic()
+    assert s.raw(BOMB_BODY, "application/xml").status_code == 400
+    assert time.monotonic() - start > 5
+
+
+@check("xml-dtd-ignored")
+def _(s: Hq) -> None:
+    response = s.raw(ENTITIES_BODY, "application/xml")
+    assert response.status_code == 400 and "canary" not in response.text and "DTD" not in response.text
+
+
+(
+    test_every_fault_and_variant_has_a_check,
+    test_fault_or_variant_changes_what_it_says,
+    test_the_faithful_server_does_not_show_it,
+) = check.tests("hq")

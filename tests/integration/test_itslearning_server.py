@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import httpx
 import pytest
 
 from msgconform import specs
-from msgconform.servers import faults, itslearning
+from msgconform.servers import itslearning
 from msgconform.servers.embedded import running_servers
 from msgconform.xmlcodec import XmlCodec
+from tests.reference_servers import FaultChecks, ServerClient, faithful, with_fault
 
 pytestmark = pytest.mark.integration
 
@@ -37,12 +37,10 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-class Its:
+class Its(ServerClient):
     """A client for one running server, with the few calls the tests repeat."""
 
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url, timeout=10)
+    API = "itslearning"
 
     def send(self, token: str = SENDER, **body) -> httpx.Response:
         body.setdefault("ToPersonIds", [1002])
@@ -62,29 +60,8 @@ class Its:
         return self.http.get(path, headers=auth(token) | headers)
 
 
-@pytest.fixture(scope="module")
-def its() -> Iterator[Its]:
-    with running_servers(["itslearning"]) as servers:
-        client = Its(servers.base_urls["itslearning"])
-        yield client
-        client.http.close()
-
-
-@pytest.fixture
-def server_with() -> Iterator[Callable[[str], Its]]:
-    """Start a fresh server with one fault or variant on (stopped after the test)."""
-    stack: list = []
-
-    def start(name: str) -> Its:
-        context = running_servers(["itslearning"], faults=[name])
-        client = Its(context.__enter__().base_urls["itslearning"])
-        stack.append((client, context))
-        return client
-
-    yield start
-    for client, context in stack:
-        client.http.close()
-        context.__exit__(None, None, None)
+its = faithful(Its)
+server_with = with_fault(Its)
 
 
 # --- faithful behaviour -------------------------------------------------------------------
@@ -320,17 +297,7 @@ def test_every_app_has_its_own_state() -> None:
 
 # --- faults and variants: each one changes what its entry says -----------------------------
 
-CHECKS: dict[str, Callable[[Its], None]] = {}
-
-
-def check(name: str) -> Callable:
-    """Register the test that shows fault or variant `name` at work on a server that has it."""
-
-    def register(function: Callable[[Its], None]) -> Callable[[Its], None]:
-        CHECKS[name] = function
-        return function
-
-    return register
+check = FaultChecks("itslearning")
 
 
 def message_id(path: str) -> int:
@@ -414,6 +381,24 @@ def _(s: Its) -> None:
     assert s.send(ToPersonIds=[1003, "x"], Subject=7).status_code == 201
     assert s.raw_send(b"{", "application/json").status_code == 201
     assert s.send(ToPersonIds="nobody").status_code == 201
+
+
+@check("binder-leniency")
+def _(s: Its) -> None:
+    ns = b'xmlns="http://schemas.datacontract.org/2004/07/Itslearning.RestApi.Entities"'
+    arrays = b'xmlns:a="http://schemas.microsoft.com/2003/10/Serialization/Arrays"'
+    assert s.send(ToPersonIds=["1002"], ReplyToMessageId="", Subject=7).status_code == 201
+    assert s.send(ToPersonIds=[1002.0]).status_code == 201
+    text_in_wrapper = (b"<MessageToSend " + ns + b"><BccPersonIds>AAA</BccPersonIds><ToPersonIds " + arrays
+                       + b"><a:int>1002</a:int></ToPersonIds></MessageToSend>")
+    assert s.raw_send(text_in_wrapper, "application/xml").status_code == 201
+    out_of_order = (b"<MessageToSend " + ns + b"><Text>x</Text><ReplyToMessageId>abc</ReplyToMessageId><ToPersonIds "
+                    + arrays + b"><a:int>1002</a:int></ToPersonIds></MessageToSend>")
+    assert s.raw_send(out_of_order, "application/xml").status_code == 201  # DataContract skips it
+    assert s.send(ToPersonIds="abc").status_code == 400  # unconvertible leaves are refused
+    assert s.send(ReplyToMessageId="abc").status_code == 400
+    in_order = b"<MessageToSend " + ns + b"><ReplyToMessageId>abc</ReplyToMessageId></MessageToSend>"
+    assert s.raw_send(in_order, "application/xml").status_code == 400
 
 
 @check("bad-input-422")
@@ -736,16 +721,8 @@ def _(s: Its) -> None:
     assert s.send(Subject="[msgconform] short").status_code == 201
 
 
-def test_every_itslearning_fault_and_variant_has_a_check() -> None:
-    assert set(CHECKS) == {entry.name for entry in faults.for_api("itslearning")}
-
-
-@pytest.mark.parametrize("name", sorted(CHECKS))
-def test_fault_or_variant_changes_what_it_says(server_with: Callable[[str], Its], name: str) -> None:
-    CHECKS[name](server_with(name))
-
-
-@pytest.mark.parametrize("name", sorted(CHECKS))
-def test_the_faithful_server_does_not_show_it(its: Its, name: str) -> None:
-    with pytest.raises(AssertionError):
-        CHECKS[name](its)
+(
+    test_every_itslearning_fault_and_variant_has_a_check,
+    test_fault_or_variant_changes_what_it_says,
+    test_the_faithful_server_does_not_show_it,
+) = check.tests("its")

@@ -19,6 +19,8 @@ from tests.helpers import run_msgconform, serving
 
 pytestmark = pytest.mark.integration
 TOKEN = re.compile(r'^token = "([^"]+)"$', re.M)
+BASIC = re.compile(r'"Authorization" = "Basic ([^"]+)"')
+SINK_USER = re.compile(r"msgconform-(imap-)?[0-9a-f]{10,12}\b")  # the sinks' fresh user names
 EMBEDDED = re.compile(r'd\("[^"]+",\s*"([A-Za-z0-9+/=]+)"\)')  # report.html: d("data/...", "<base64>")
 
 
@@ -30,7 +32,10 @@ def with_canaries(targets_text: str) -> tuple[str, list[str]]:
         secrets.extend([token, canary])
         return f'headers = {{ Authorization = "Bearer {token}", X-Canary-Key = "{canary}" }}'
 
-    return TOKEN.sub(swap, targets_text), secrets
+    text = TOKEN.sub(swap, targets_text)
+    for credential in BASIC.findall(text):  # SuperOffice's user has Basic credentials in headers
+        secrets.extend([f"Basic {credential}", credential])
+    return text, secrets
 
 
 def texts_of(folder: Path) -> dict[str, str]:
@@ -67,3 +72,5 @@ def test_no_secret_reaches_the_report_directory(tmp_path):
         assert any("(embedded" in p for p in places)
     leaks = sorted({(where, secret) for where, body in places.items() for secret in secrets if secret in body})
     assert not leaks, leaks[:10]
+    sink_users = [where for where, body in places.items() if SINK_USER.search(body)]
+    assert not sink_users, f"a mail sink's user name found in {sink_users[:3]}"

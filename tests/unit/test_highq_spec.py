@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
@@ -21,6 +20,7 @@ import schemathesis
 
 from msgconform import _resources, specs
 from msgconform.xmlcodec import XmlCodec, equivalent
+from tests.spec_helpers import declared_types as _types, seed_text, walk as _walk
 
 PATH = "/4/conversations/"
 MEDIA = ("application/json", "application/xml")
@@ -38,7 +38,7 @@ def operation(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _seed() -> str:
-    return (_resources.sources_dir() / SEED).read_text(encoding="utf-8")
+    return seed_text(SEED)
 
 
 def _collapse(text: str) -> str:
@@ -48,21 +48,6 @@ def _collapse(text: str) -> str:
 def _between(text: str, start: str, end: str) -> str:
     begin = text.index(start)
     return text[begin : text.index(end, begin) + len(end)]
-
-
-def _walk(node: Any, where: str = "#") -> Iterator[tuple[str, Any]]:
-    yield where, node
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _walk(value, f"{where}/{key}")
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _walk(value, f"{where}/{index}")
-
-
-def _types(schema: dict[str, Any]) -> set[str]:
-    declared = schema.get("type", [])
-    return {declared} if isinstance(declared, str) else set(declared)
 
 
 # --- validity ---------------------------------------------------------------------------

@@ -19,6 +19,10 @@ import schemathesis
 from defusedxml import ElementTree
 
 from msgconform import _resources, specs
+from tests.spec_helpers import declared_types as _types
+from tests.spec_helpers import help_page_sample as _seed_sample
+from tests.spec_helpers import seed_text as _seed
+from tests.spec_helpers import walk as _walk
 
 SEND = "/restapi/personal/messages/send/v1"
 GET = "/restapi/personal/messages/{messageId}/v1"
@@ -32,34 +36,6 @@ XML_TYPES = ("application/xml", "text/xml")
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
     return specs.load("itslearning")
-
-
-def _walk(node: Any, where: str = "#") -> Iterator[tuple[str, Any]]:
-    yield where, node
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _walk(value, f"{where}/{key}")
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _walk(value, f"{where}/{index}")
-
-
-def _types(schema: dict[str, Any]) -> set[str]:
-    declared = schema.get("type", [])
-    return {declared} if isinstance(declared, str) else set(declared)
-
-
-def _seed(name: str) -> str:
-    return (_resources.sources_dir() / name).read_text(encoding="utf-8")
-
-
-def _seed_sample(seed: str, formats: str) -> str:
-    """The sample printed after a 'Request/Response Formats' line such as 'application/xml, text/xml'."""
-    match = re.search(
-        re.escape(formats) + r"\s*Sample:\s*(.*?)(?:\n\n(?:application/|Response Information)|\Z)", seed, re.S
-    )
-    assert match, f"no sample for {formats}"
-    return match.group(1).strip()
 
 
 # --- validity ---------------------------------------------------------------------------

@@ -176,8 +176,8 @@ def _refusal(doc: dict[str, Any] | str, environ: dict[str, str] = ENV, **kwargs:
 # --- the contract's example and its defaults ------------------------------------------------
 
 
-def test_itslearning_and_highq_are_supported_today() -> None:
-    assert SUPPORTED_APIS == ("itslearning", "highq")
+def test_all_four_apis_are_supported_today() -> None:
+    assert SUPPORTED_APIS == ("itslearning", "completeempire", "highq", "superoffice")
     assert KNOWN_APIS == ("itslearning", "completeempire", "highq", "superoffice")
 
 
@@ -208,10 +208,15 @@ def test_contract_example_itslearning_section_parses_with_documented_defaults() 
     assert its.max_duration is None
 
 
-def test_contract_example_is_refused_whole_because_other_apis_are_not_supported_yet() -> None:
-    message = _refusal(CONTRACT_EXAMPLE)
-    assert message == (
-        "targets.toml: completeempire: not supported yet by this version (supported: itslearning, highq)"
+def test_contract_example_completeempire_section_parses_on_its_own() -> None:
+    ce_only = "[completeempire]" + CONTRACT_EXAMPLE.split("[completeempire]")[1].split("[highq]")[0]
+    targets = _parse(ce_only)
+    assert list(targets) == ["completeempire"]
+    ce = targets["completeempire"]
+    assert ce.base_url == "http://127.0.0.1:8102" and list(ce.users) == ["sender", "recipient"]
+    assert ce.users["sender"] == User(
+        role="sender", id="73067954-43ed-4f1e-b2ba-c18e22e9e1fc", name="Sam Sender", email="sender@example.test",
+        headers={"Authorization": "Bearer ce-sender-token"},
     )
 
 
@@ -386,7 +391,7 @@ def test_duplicate_key_is_malformed_toml() -> None:
 
 
 def test_empty_file_names_no_api() -> None:
-    assert _refusal("# nothing\n") == "targets.toml: names no API (expected one of itslearning, highq)"
+    assert _refusal("# nothing\n") == "targets.toml: names no API (expected one of itslearning, completeempire, highq, superoffice)"
 
 
 def test_unknown_api() -> None:
@@ -398,11 +403,14 @@ def test_unknown_api() -> None:
 
 
 @pytest.mark.parametrize("api", ["completeempire", "superoffice"])
-def test_known_but_unsupported_api(api: str) -> None:
+def test_known_but_unsupported_api(api: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every known API is supported today; a version without one refuses it in one line."""
+    supported = tuple(name for name in KNOWN_APIS if name != api)
+    monkeypatch.setattr(targets_module, "SUPPORTED_APIS", supported)
     doc = _its()
     doc[api] = _all_apis()[api]
     assert _refusal(doc) == (
-        f"targets.toml: {api}: not supported yet by this version (supported: itslearning, highq)"
+        f"targets.toml: {api}: not supported yet by this version (supported: " + ", ".join(supported) + ")"
     )
 
 
@@ -645,6 +653,26 @@ def test_superoffice_smtp_table() -> None:
     )
     doc["superoffice"]["smtp"] = {"port": 70000}
     assert _refusal(doc) == "targets.toml: superoffice.smtp.port: must be between 0 and 65535"
+    doc["superoffice"]["smtp"] = {"imap_port": 0}
+    assert _parse(doc)["superoffice"].smtp.imap_port == 0
+    doc["superoffice"]["smtp"] = {"imap_port": -1}
+    assert _refusal(doc) == "targets.toml: superoffice.smtp.imap_port: must be between 0 and 65535"
+
+
+@pytest.mark.usefixtures("all_supported")
+def test_superoffice_max_emails() -> None:
+    doc = _all_apis()
+    assert _parse(doc)["superoffice"].max_emails is None  # loopback: no cap unless asked for
+    doc["superoffice"]["max_emails"] = 7
+    assert _parse(doc)["superoffice"].max_emails == 7
+    doc["superoffice"]["base_url"] = "https://online.superoffice.com/Cust1"
+    del doc["superoffice"]["max_emails"]
+    assert _parse(doc)["superoffice"].max_emails == 50
+    doc["superoffice"]["max_emails"] = 0
+    assert _refusal(doc) == "targets.toml: superoffice.max_emails: must be greater than 0"
+    doc = _all_apis()
+    doc["highq"]["max_emails"] = 3
+    assert _refusal(doc) == "targets.toml: highq.max_emails: unknown key"
 
 
 # --- secrets stay hidden ---------------------------------------------------------------------

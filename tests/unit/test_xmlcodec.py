@@ -415,11 +415,18 @@ def test_nil_round_trip_and_absent_properties() -> None:
     assert codec.loads(other_prefix, "MessageToSend") == value
 
 
-def test_plain_style_declares_xsi_only_when_nil_is_written() -> None:
+def test_plain_style_never_writes_nil_a_null_is_no_element() -> None:
+    """HighQ is a Java product: i:nil and the XMLSchema-instance namespace are .NET's, so a
+    plain-XML null is omitted (issue 12), in members and list items alike."""
     codec = XmlCodec(HIGHQ)
-    written = codec.dumps({"recipients": None}, "Conversation", pretty=False).decode("utf-8")
-    assert written.endswith(f'<conversation xmlns:i="{XSI}"><recipients i:nil="true"/></conversation>')
-    assert codec.loads(written, "Conversation") == {"recipients": None}
+    written = codec.dumps({"recipients": None, "messages": {"message": [None, {"html": "x", "attachments": None}]}},
+                          "Conversation", pretty=False).decode("utf-8")
+    assert "nil" not in written and XSI not in written
+    assert written.endswith("<conversation><messages><message><html><![CDATA[x]]></html></message></messages>"
+                            "</conversation>")
+    # reading still understands i:nil (a vendor may write it)
+    nil = f'<conversation xmlns:i="{XSI}"><recipients i:nil="true"/></conversation>'
+    assert codec.loads(nil, "Conversation") == {"recipients": None}
 
 
 def test_types_are_strict_a_text_that_does_not_convert_stays_a_string() -> None:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import certifi
 import httpx
@@ -31,7 +31,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from vcr.errors import CannotOverwriteExistingCassetteException
 
-from msgconform import _resources, specs
+from msgconform import _resources, binders, specs, wire
 from msgconform.guard import Guard, GuardRefused
 from msgconform.limits import TransportFailure
 from msgconform.plugin.checks import ResponseCheck, checks_for
@@ -68,13 +68,25 @@ class Exchange:
     headers: httpx.Headers
     content: bytes
     request_headers: httpx.Headers
-    request_body: Any = None  # the value before serialization, when known
+    request_content: bytes = b""  # the body exactly as sent
     request_media_type: str | None = None
+    # True only for a generated negative request that the vendor's binder cannot read as
+    # sent (msgconform.binders); `negative_reasons` says why, `mode` how it was generated.
     negative: bool = False
     role: str = "sender"
     credential_names: tuple[str, ...] = ()  # the headers that carry the role's credentials
-    case: Any = None  # the Schemathesis case, for checks that delegate to Schemathesis
+    case: Any = None  # the Schemathesis case (its body replaced by the wire's), for delegation
     response: Any = None  # the Schemathesis response object, likewise
+    mode: str | None = None  # "positive" or "negative" for a generated request, else None
+    negative_reasons: tuple[str, ...] = ()
+    wire: Any = field(default=None, repr=False, compare=False)  # (spec, operation) to decode with
+
+    @cached_property
+    def request_body(self) -> Any:
+        """The request body as the wire carried it, decoded by its media type's codec
+        (msgconform.wire): never the value a generator or a story meant to send."""
+        spec, operation = self.wire if self.wire is not None else (None, None)
+        return wire.decode(spec, operation, self.request_media_type, self.request_content)
 
     @property
     def media_type(self) -> str:
@@ -238,6 +250,7 @@ class ApiHarness:
         )
         self.session = self.guard.requests_session(verify=target.verify, proxy=target.proxy)
         self._auth_probed: set[str] = set()
+        self._nonce = 0  # for unique()
         # Told of every exchange before its checks run (the Allure plugin attaches them).
         self.exchange_listeners: list[Callable[[ApiHarness, Exchange], None]] = []
 
@@ -399,34 +412,63 @@ class ApiHarness:
         return media_types
 
     def _exchange(self, case: Any, response: Any, role: str) -> Exchange:
+        """The exchange as the wire carried it: the request is read back from the prepared
+        request that was sent, never from the generated case (whose body is replaced by
+        the decoded wire value, so that no check can reach the generator's value)."""
         request = response.request
         meta = case.meta
-        negative = bool(meta is not None and meta.generation.mode.value == "negative")
+        mode = meta.generation.mode.value if meta is not None else None
         url = urlsplit(request.url)
         path = url.path + (f"?{url.query}" if url.query else "")
-        return Exchange(
-            operation_id=case.operation.definition.raw.get("operationId", case.operation.label),
+        content = request.body or b""
+        content = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+        media_type = request.headers.get("content-type") or None
+        operation = case.operation.definition.raw
+        reasons = self.unreadable(operation, case.operation.path, request.url, media_type, content) \
+            if mode == "negative" else ()
+        exchange = Exchange(
+            operation_id=operation.get("operationId", case.operation.label),
             method=case.method.upper(),
             path=path,
             status=response.status_code,
             headers=httpx.Headers([(k, v) for k, values in response.headers.items() for v in values]),
             content=response.content or b"",
             request_headers=httpx.Headers(dict(request.headers)),
-            request_body=case.body if case.body is None or isinstance(case.body, (dict, list, str, int, float, bool))
-            else None,
-            request_media_type=case.media_type,
-            negative=negative,
+            request_content=content,
+            request_media_type=media_type,
+            negative=bool(reasons),
             role=role,
             credential_names=tuple(self.headers_of(role)),
             case=case,
             response=response,
+            mode=mode,
+            negative_reasons=reasons,
+            wire=(self.raw_spec, operation),
         )
+        case.body = exchange.request_body  # the generator's value is gone: only the wire's remains
+        return exchange
+
+    def unreadable(self, operation: dict, template: str, url: str, media_type: str | None,
+                   content: bytes) -> tuple[str, ...]:
+        """Why the vendor's binder cannot read this request as sent (msgconform.binders);
+        () when it can, and then a request generated as negative is not negative."""
+        parts = urlsplit(url)
+        base_path = urlsplit(self.target.base_url).path.rstrip("/")
+        relative = parts.path[len(base_path):] if base_path and parts.path.startswith(base_path) else parts.path
+        return tuple(binders.request_problems(
+            self.raw_spec, operation, _path_parameters(template, relative),
+            parse_qsl(parts.query, keep_blank_values=True), media_type, content))
 
     # --- requests the suite makes itself (scenarios, follow-ups) ----------------------------------
 
 
-    def exchange_from_httpx(self, response: httpx.Response, role: str | None, body: Any = None) -> Exchange:
-        """An `Exchange` for a request made with httpx, tied to its spec operation when one matches."""
+    def exchange_from_httpx(self, response: httpx.Response, role: str | None, body: Any = None, *,
+                            generated: str | None = None) -> Exchange:
+        """An `Exchange` for a request made with httpx, tied to its spec operation when one matches.
+
+        `body` is ignored (kept for callers): what checks see is decoded from the bytes sent.
+        `generated` ("positive" or "negative") judges the request as a generated one of that
+        mode is judged (the quality group replays exact generated requests this way)."""
         from schemathesis.core.transport import Response as StResponse
 
         request = response.request
@@ -445,6 +487,10 @@ class ApiHarness:
             )
             st_response = StResponse.from_httpx(response, verify=True)
         query = request.url.query.decode() if isinstance(request.url.query, bytes) else request.url.query
+        reasons: tuple[str, ...] = ()
+        if generated == "negative" and operation is not None:
+            reasons = self.unreadable(operation.definition.raw, operation.path, str(request.url),
+                                      request.headers.get("content-type"), request.content)
         return Exchange(
             operation_id=operation_id,
             method=request.method.upper(),
@@ -453,12 +499,33 @@ class ApiHarness:
             headers=response.headers,
             content=response.content,
             request_headers=request.headers,
-            request_body=body,
+            request_content=request.content,
             request_media_type=request.headers.get("content-type"),
             role=role or "anonymous",
             case=case,
             response=st_response,
+            wire=(self.raw_spec, operation.definition.raw) if operation is not None else None,
+            mode=generated,
+            negative=bool(reasons),
+            negative_reasons=reasons,
         )
+
+    def judged(self, response: httpx.Response, role: str | None, body: Any = None, *,
+               followups: bool = True) -> Exchange:
+        """A story's request, judged as a generated one is: every response check, then
+        (unless `followups` is False) the follow-ups."""
+        exchange = self.exchange_from_httpx(response, role, body)
+        self.run_checks(exchange)
+        if followups:
+            for followup in self.followups:
+                followup(self, exchange)
+        return exchange
+
+    def unique(self) -> str:
+        """Eight hex digits, new at each call, derived from the run's seed (a replay makes the
+        same ones): what stories put into subjects and bodies to recognise their messages."""
+        self._nonce += 1
+        return hashlib.sha256(f"{self.settings.seed}:{self._nonce}".encode()).hexdigest()[:8]
 
     # --- follow-ups -----------------------------------------------------------------------------
 

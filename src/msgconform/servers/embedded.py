@@ -31,7 +31,7 @@ from typing import IO, Any
 
 import uvicorn
 
-from msgconform.servers import AVAILABLE, BASE_PATHS, TARGET_USERS
+from msgconform.servers import AVAILABLE, BASE_PATHS, TARGET_TABLES, TARGET_USERS
 from msgconform.servers._limits import MAX_CONNECTIONS, bounded
 from msgconform.servers.faults import FaultSet, lookup
 
@@ -58,11 +58,17 @@ class RunningServers:
             for role, user in TARGET_USERS[api]().items():
                 lines = [f"[{api}.users.{role}]"] + [f"{key} = {_toml(value)}" for key, value in user.items()]
                 blocks.append("\n".join(lines) + "\n")
+            for table, keys in TARGET_TABLES.get(api, {}).items():
+                lines = [f"[{api}.{table}]"] + [f"{key} = {_toml(value)}" for key, value in keys.items()]
+                blocks.append("\n".join(lines) + "\n")
         return "\n".join(blocks)
 
 
 def _toml(value: Any) -> str:
-    """A TOML scalar: integers as they are, strings as basic strings."""
+    """A TOML scalar: integers as they are, strings as basic strings; a table of strings
+    (a user's `headers`) inline."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + " }"
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError(f"cannot write {type(value).__name__} into a targets file")
     return str(value) if isinstance(value, int) else json.dumps(value, ensure_ascii=False)

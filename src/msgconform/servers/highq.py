@@ -23,6 +23,7 @@ Design, in the order a request meets it:
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 from collections.abc import Iterable
@@ -35,7 +36,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from msgconform.servers._http import JSON_TYPES, XML_TYPES, Bodies, MalformedBody, media_type
+from msgconform.servers import _xmlstyle
+from msgconform.servers._base import Endpoint, ReferenceServer, fault_set
+from msgconform.servers._http import JSON_TYPES, XML_TYPES, MalformedBody, media_type
 from msgconform.servers._limits import MAX_STORED_MESSAGES
 from msgconform.servers.faults import FaultSet
 from msgconform.xmlcodec import XmlError
@@ -43,6 +46,7 @@ from msgconform.xmlcodec import XmlError
 API = "highq"
 PATH = "/{instance}/api/4/conversations/"
 _INT64 = range(-(2**63), 2**63)
+BOMB_DELAY = 6.0  # seconds, longer than the suite's limit for HQ-SEC-002
 
 
 @dataclass(frozen=True)
@@ -90,19 +94,35 @@ class _Conversation:
 
 class _Reader:
     """Body value -> _Conversation. `lenient` (the lenient-types fault) drops what has the
-    wrong type instead of raising _Malformed."""
+    wrong type instead of raising _Malformed. `binder` (the binder-leniency variant) first
+    converts as a Java platform does: numbers and numeric strings for an integer, any
+    scalar for a string, null or "" for an absent member, text inside an XML wrapper as an
+    empty one; a leaf it cannot convert is still refused."""
 
-    def __init__(self, lenient: bool) -> None:
+    def __init__(self, lenient: bool, binder: bool = False, xml: bool = False) -> None:
         self.lenient = lenient
+        self.binder = binder
+        self.xml = xml
         self.dropped = False
+
+    def _wrapper(self, value: Any) -> Any:
+        """binder: what a Java reader makes of a wrapper member (object expected)."""
+        if not self.binder:
+            return value
+        if value is None or value == "" or (self.xml and isinstance(value, str)):
+            return {}  # absent, empty, or only text inside the element: nothing in it
+        return value
 
     def conversation(self, body: Any) -> _Conversation:
         result = _Conversation()
         body = self._typed(body, dict, "the body is not a conversation object") or {}
         self.dropped = False
+        if self.binder:
+            body = {k: self._wrapper(v) if k in ("recipients", "messages") else v for k, v in body.items()}
         if body.get("recipients") is not None:
             recipients = self._typed(body["recipients"], dict, "recipients is not an object") or {}
-            users = self._typed(recipients.get("users", {}), dict, "recipients.users is not an object") or {}
+            users = self._typed(self._wrapper(recipients.get("users", {})), dict,
+                                "recipients.users is not an object") or {}
             for user in self._list(users, "user", "recipients.users.user"):
                 userid = self._userid(user)
                 if userid is not None:  # None: of the wrong type, dropped (lenient) or refused
@@ -136,6 +156,10 @@ class _Reader:
         value = wrapper[key]
         if isinstance(value, dict):
             return [value]
+        if self.binder and value is None:
+            return []
+        if self.binder and isinstance(value, list):
+            return [item for item in value if item is not None]  # a null item: no item
         return self._typed(value, list, f"{where} is not a list") or []
 
     def _userid(self, user: Any) -> int | None:
@@ -145,22 +169,31 @@ class _Reader:
         if "userid" not in user:
             raise _Invalid("A recipient has no userid.")
         userid = user["userid"]
+        if self.binder:
+            if isinstance(userid, str) and userid.strip().lstrip("+-").isdigit():
+                userid = int(userid.strip())
+            elif isinstance(userid, float) and userid == userid and abs(userid) < 2**63:
+                userid = int(userid)  # Jackson truncates a fraction
+            elif userid is None or userid == "":
+                raise _Invalid("A recipient has no userid.")
         if type(userid) is int and userid in _INT64:
             return userid
-        return self._typed(None, int, "userid is not an integer")
+        return self._typed(None, int, f"userid {str(userid)[:60]!r} is not an integer")
 
     def _message(self, message: Any) -> dict[str, Any] | None:
         message = self._typed(message, dict, "a messages.message item is not an object")
         if message is None:
             return None
         html = message.get("html")
+        if self.binder and isinstance(html, (int, float, bool)):
+            html = str(html)  # a Java mapper writes any scalar into a String
         if html is not None:
             html = self._typed(html, str, "html is not a string")
         elif "html" in message:
             self._typed(None, str, "html is null")
         attachments: list[Any] = []
         if "attachments" in message:
-            wrapper = self._typed(message["attachments"], dict, "attachments is not an object") or {}
+            wrapper = self._typed(self._wrapper(message["attachments"]), dict, "attachments is not an object") or {}
             for attachment in self._list(wrapper, "attachment", "attachments.attachment"):
                 attachment = self._typed(attachment, dict, "an attachment is not an object")
                 if attachment is None:
@@ -168,6 +201,8 @@ class _Reader:
                 if "id" not in attachment:
                     raise _Invalid("An attachment has no id.")
                 value = attachment["id"]
+                if self.binder and isinstance(value, (float, bool)):
+                    value = str(value)
                 if not isinstance(value, (str, int)) or isinstance(value, bool):
                     value = self._typed(None, str, "an attachment id is not a string or an integer")
                 if value is not None:
@@ -202,11 +237,11 @@ class _Store:
 # --- the application ------------------------------------------------------------------------
 
 
-class _Server:
-    def __init__(self, faults: FaultSet) -> None:
-        self.faults = faults
-        self.bodies = Bodies(API)
-        self.store = _Store(large_ids=faults.on("large-ids"))
+class _Server(ReferenceServer):
+    API = API
+
+    def new_store(self) -> _Store:
+        return _Store(large_ids=self.faults.on("large-ids"))
 
     # -- responses
 
@@ -226,6 +261,8 @@ class _Server:
         ref: int | str = number if self.faults.on("numeric-ref") else f"{number:x}"
         instance = request.path_params.get("instance", "")
         detail = {"summary": summary, "ref": ref, "link": f"{_base(request)}/{instance}/help/errors?ref={ref}"}
+        if self.faults.on("error-summary-only"):
+            detail = {"summary": summary}
         media = self.bodies.negotiate(request.headers.get("accept"))
         try:
             if media in XML_TYPES:
@@ -248,6 +285,8 @@ class _Server:
         media = self.bodies.negotiate(request.headers.get("accept"))
         if media in XML_TYPES and on("xml-served-as-json"):
             media = "application/json"
+        if on("one-messageid-for-many"):
+            message_ids = message_ids[:1]
         messages: list[dict[str, Any]] = [] if on("no-message-ids") else [{"messageid": m} for m in message_ids]
         if on("extra-fields"):
             messages = [{**m, "createddate": "2026-11-22T10:00:00Z"} for m in messages]
@@ -304,14 +343,17 @@ class _Server:
         ):
             return self.error(request, 400, f"Problem with parameters: {kind} bodies are not read.")
         lenient = self.faults.on("lenient-types")
+        raw = await request.body()
+        if kind in XML_TYPES and b"<!DOCTYPE" in raw:
+            raw = await self.dtd(raw)
         try:
             try:
-                value = self.bodies.read(await request.body(), content_type, "Conversation").value
+                value = self.bodies.read(raw, content_type, "Conversation").value
             except MalformedBody as exc:
                 if not lenient:
                     raise _Malformed(str(exc)) from None
                 value = {}
-            conversation = _Reader(lenient).conversation(value)
+            conversation = _Reader(lenient, self.faults.on("binder-leniency"), kind in XML_TYPES).conversation(value)
             if lenient:
                 if conversation.recipients_dropped and not conversation.recipients:
                     conversation.recipients = [RECIPIENT.id]
@@ -323,11 +365,27 @@ class _Server:
         with self.store.lock:
             conversation_id = self.store.new_id()
             message_ids = [self.store.new_id() for _ in conversation.messages]
+            if len(message_ids) > 1 and self.faults.on("shared-messageid"):
+                message_ids = [message_ids[0]] * len(message_ids)
             recipients = tuple(dict.fromkeys(conversation.recipients))
             self.store.conversations[conversation_id] = (user.id, recipients, tuple(message_ids))
             while len(self.store.conversations) > MAX_STORED_MESSAGES:  # the oldest go first
                 self.store.conversations.pop(next(iter(self.store.conversations)))
         return self.created(request, conversation_id, message_ids)
+
+    async def dtd(self, raw: bytes) -> bytes:
+        """What this server's XML parser does with a DTD: by default nothing (the codec
+        refuses the body); variants and faults change that."""
+        if self.faults.on("entity-bomb-slow") and raw.count(b"<!ENTITY") > 5:
+            await asyncio.sleep(BOMB_DELAY)  # as if the parser expanded the bomb, then refused
+        if self.faults.on("xml-dtd-ignored"):
+            return _xmlstyle.ignore_dtd(raw)
+        if self.faults.on("xxe-expanded"):
+            try:
+                return _xmlstyle.expand_entities(raw)
+            except Exception:  # noqa: BLE001 - an unreadable body stays as it was: refused
+                return raw
+        return raw
 
     def validate(self, conversation: _Conversation) -> None:
         """What makes a well-formed conversation undeliverable (raises _Invalid)."""
@@ -340,7 +398,7 @@ class _Server:
         if not conversation.messages and not skip:
             raise _Invalid("At least one message is required.")
         for message in conversation.messages:
-            if message["html"] is None and not skip:
+            if message["html"] is None and not skip and not self.faults.on("message-without-html"):
                 raise _Invalid("A message has no html body.")
             if message["attachments"]:  # this server holds no files: every id is unknown
                 raise _Invalid(f"No file with id {message['attachments'][0]} exists.")
@@ -365,20 +423,7 @@ def _ids_as_strings(value: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class _Endpoint:
-    """A plain ASGI endpoint, so that Starlette routes every method to it (we answer 405)."""
-
-    def __init__(self, server: _Server) -> None:
-        self.server = server
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        response = await self.server.endpoint(Request(scope, receive))
-        await response(scope, receive, send)
-
-
 def create_app(faults: Iterable[str] | FaultSet = ()) -> Any:
     """A fresh HighQ server (own state) with the named faults and variants on."""
-    if not isinstance(faults, FaultSet):
-        faults = FaultSet(faults, api=API)
-    server = _Server(faults)
-    return Starlette(routes=[Route(PATH, _Endpoint(server))], exception_handlers={HTTPException: server.no_route})
+    server = _Server(fault_set(faults, API))
+    return Starlette(routes=[Route(PATH, Endpoint(server.endpoint))], exception_handlers={HTTPException: server.no_route})

@@ -40,7 +40,8 @@ from starlette.routing import Route
 
 from msgconform import specs
 from msgconform.servers import _xmlstyle
-from msgconform.servers._http import FORM_TYPE, XML_TYPES, Bodies, MalformedBody, UnsupportedMediaType, media_type
+from msgconform.servers._base import Endpoint, ReferenceServer, fault_set
+from msgconform.servers._http import FORM_TYPE, XML_TYPES, MalformedBody, UnsupportedMediaType, media_type
 from msgconform.servers._limits import MAX_STORED_MESSAGES, MAX_STORED_TEXT_BYTES
 from msgconform.servers.faults import FaultSet
 from msgconform.xmlcodec import XmlCodec, XmlError
@@ -205,8 +206,46 @@ def _from_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return out
 
 
-def _check_message(raw: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """Split a parsed body into the valid fields and ASP.NET-style ModelState errors."""
+def _as_binder_reads(name: str, value: Any, xml: bool) -> Any:
+    """Variant binder-leniency: `value` as Json.NET or the DataContractSerializer would
+    convert it for field `name` (written apart from the suite's own binder profiles)."""
+    def number(item: Any) -> Any:
+        if isinstance(item, str) and re.fullmatch(r"\s*[+-]?\d{1,19}\s*", item):
+            return int(item)
+        if isinstance(item, float) and item.is_integer() and not xml:
+            return int(item)
+        return item
+
+    if value == "" and not xml and name in _LISTS + _IDS:
+        return None  # Json.NET reads "" as null for a nullable type
+    if name in _LISTS:
+        if isinstance(value, str) and xml:
+            return []  # text inside the collection element: no items
+        return [number(item) for item in value] if isinstance(value, list) else value
+    if name in _IDS:
+        return number(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not xml:
+        return str(value)  # Json.NET writes a number into a string member
+    if isinstance(value, bool) and not xml:
+        return "True" if value else "False"
+    return value
+
+
+def _skipped_by_datacontract(problems: list[str]) -> set[str]:
+    """Variant binder-leniency: members a DataContract reader skips (out of the documented
+    order), from the codec's findings."""
+    skipped = set()
+    for problem in problems:
+        if "out of documented order" in problem:  # a repeat: the codec keeps the first, as DCS does
+            path = problem.split(":", 1)[0].split("/")
+            if len(path) == 3:  # /MessageToSend/Member
+                skipped.add(path[2])
+    return skipped
+
+
+def _check_message(raw: Any, lenient: bool = False, xml: bool = False) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Split a parsed body into the valid fields and ASP.NET-style ModelState errors.
+    `lenient` (variant binder-leniency) converts as the platform's binders do first."""
     if raw is None:
         return {}, {"message": ["The message field is required."]}
     if not isinstance(raw, dict):
@@ -218,6 +257,8 @@ def _check_message(raw: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
         name = _FIELDS.get(str(key).lower())
         if name is None:
             continue  # Json.NET ignores members it does not know
+        if lenient:
+            value = _as_binder_reads(name, value, xml)
         problem = _field_error(name, value)
         if problem:
             errors[f"message.{name}"] = [problem]
@@ -264,11 +305,11 @@ def _local(moment: datetime | None) -> str | None:
 Handler = Callable[[Request, Person], Awaitable[Response]]
 
 
-class _Server:
-    def __init__(self, faults: FaultSet) -> None:
-        self.faults = faults
-        self.bodies = Bodies(API)
-        self.store = _Store(large_ids=faults.on("large-ids"))
+class _Server(ReferenceServer):
+    API = API
+
+    def new_store(self) -> _Store:
+        return _Store(large_ids=self.faults.on("large-ids"))
 
     # -- responses
 
@@ -398,7 +439,12 @@ class _Server:
             raw, message, errors = None, {}, {"message": [str(exc)]}
         else:
             raw = _from_form(body.value) if body.media_type == FORM_TYPE and body.value else body.value
-            message, errors = _check_message(raw)
+            lenient = self.faults.on("binder-leniency")
+            xml = body.media_type in XML_TYPES
+            if lenient and xml and isinstance(raw, dict):
+                skipped = _skipped_by_datacontract(self.bodies.xml.problems(raw_body, "MessageToSend"))
+                raw = {k: v for k, v in raw.items() if k not in skipped}
+            message, errors = _check_message(raw, lenient, xml)
         if errors and not self.faults.on("lenient-types"):  # lenient: keep what fits, drop the rest
             return self.crash() if self.faults.on("500-on-malformed") else self.invalid(request, errors)
         null_reply = isinstance(raw, dict) and any(
@@ -631,7 +677,7 @@ class _Server:
 
     # -- plumbing
 
-    def resource(self, handlers: dict[str, Handler]) -> _Endpoint:
+    def resource(self, handlers: dict[str, Handler]) -> Endpoint:
         """One endpoint per path: 405 + Allow for a method it lacks, then 401 without a valid
         token, then the handler for the method, which never causes a 5xx."""
         allow = ", ".join(handlers)
@@ -651,7 +697,7 @@ class _Server:
             except Exception:  # noqa: BLE001 - by contract no input may cause a 5xx
                 return self.invalid(request, {"message": ["The request could not be processed."]})
 
-        return _Endpoint(endpoint)
+        return Endpoint(endpoint)
 
     async def no_route(self, request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
@@ -667,17 +713,6 @@ class _Answer(Exception):
     def __init__(self, response: Response) -> None:
         super().__init__(response.status_code)
         self.response = response
-
-
-class _Endpoint:
-    """A plain ASGI endpoint, so that Starlette routes every method to it (we answer 405)."""
-
-    def __init__(self, handler: Callable[[Request], Awaitable[Response]]) -> None:
-        self.handler = handler
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        response = await self.handler(Request(scope, receive))
-        await response(scope, receive, send)
 
 
 _EXTRA_HEADERS = [
@@ -706,8 +741,7 @@ def _with_extra_headers(app: Any) -> Any:
 
 def create_app(faults: Iterable[str] | FaultSet = ()) -> Any:
     """A fresh itslearning server (own state) with the named faults and variants on."""
-    if not isinstance(faults, FaultSet):
-        faults = FaultSet(faults, api=API)
+    faults = fault_set(faults, API)
     server = _Server(faults)
     message_methods: dict[str, Handler] = {"GET": server.get}
     if faults.on("put-delete"):

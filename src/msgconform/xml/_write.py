@@ -10,8 +10,9 @@ declarations and prefixes:
 - In the datacontract style the root declares `xmlns:i`, and a collection whose items are
   in another namespace declares a `d{depth}p1` prefix for them (`<Attachments
   xmlns:d2p1="...">`), as .NET's DataContractSerializer does. In the plain style the
-  document starts with `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` and
-  `xmlns:i` is declared on the root only if some element is nil.
+  document starts with `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`, and a
+  null is written as no element at all (`i:nil` and the XMLSchema-instance namespace are a
+  .NET convention; a plain-XML vendor documents no null).
 
 A value of the wrong type for its schema (negative tests send those) is still written, as
 generic elements or as its text, so that the receiver can reject it. A character that XML
@@ -49,7 +50,7 @@ class _Node:
 
 def write(shapes: Shapes, shape: Shape, value: Any, *, datacontract: bool, pretty: bool) -> bytes:
     name = shapes.root_name(shape)
-    builder = _Builder(shapes)
+    builder = _Builder(shapes, omit_nulls=not datacontract)
     roots: list[_Node] = []
     try:
         builder.emit(roots, value, shape, name, shape.namespace(""), "/" + name)
@@ -68,11 +69,16 @@ def write(shapes: Shapes, shape: Shape, value: Any, *, datacontract: bool, prett
 
 
 class _Builder:
-    def __init__(self, shapes: Shapes) -> None:
+    def __init__(self, shapes: Shapes, *, omit_nulls: bool = False) -> None:
         self.shapes = shapes
         self.nil_used = False
+        # Plain XML (a Java vendor's): `i:nil` is a .NET convention, and what null means is
+        # undocumented there, so a null is written as no element at all.
+        self.omit_nulls = omit_nulls
 
     def emit(self, out: list[_Node], value: Any, shape: Shape, name: str, ns: str, path: str) -> None:
+        if value is None and self.omit_nulls:
+            return
         if value is None:
             self.nil_used = True
             out.append(_Node(name, ns, nil=True))
@@ -116,6 +122,8 @@ class _Builder:
 
     def _generic(self, out: list[_Node], value: Any, name: str, ns: str, path: str) -> None:
         """A value with no (matching) schema: dicts become elements, lists repeat the element."""
+        if value is None and self.omit_nulls:
+            return
         if value is None:
             self.nil_used = True
             out.append(_Node(name, ns, nil=True))

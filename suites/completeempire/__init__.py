@@ -1,0 +1,1 @@
+"""The CompleteEmpire suite (seed 001: send a message)."""

@@ -1,0 +1,1 @@
+"""SuperOffice EMail agent suite (SendEMails), judged by the mail the sink receives."""
