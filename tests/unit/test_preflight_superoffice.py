@@ -21,11 +21,11 @@ headers = { Authorization = "Bearer 8A:x" }
 def _answering(monkeypatch, status: int) -> list[httpx.Request]:
     seen: list[httpx.Request] = []
 
-    def request(self, method, url, **kwargs):  # noqa: ANN001
-        seen.append(httpx.Request(method, url, headers=kwargs.get("headers"), content=kwargs.get("content")))
-        return httpx.Response(status, request=seen[-1])
+    def send(self, request, **kwargs):  # noqa: ANN001 - every request the client sends (streamed or not)
+        seen.append(request)
+        return httpx.Response(status, request=request)
 
-    monkeypatch.setattr(httpx.Client, "request", request)
+    monkeypatch.setattr(httpx.Client, "send", send)
     return seen
 
 

@@ -51,7 +51,7 @@ def test_the_index_is_installed_once():
 @pytest.mark.parametrize("path", FUZZ, ids=[p.parent.name for p in FUZZ])
 def test_every_recorded_request_finds_what_vcrpy_finds(path):
     cassette = _cassette(path)
-    assert len(cassette.data) > 100, "the fuzz cassettes are the large ones"
+    assert len(cassette.data) > 10, "the fuzz cassettes are the large ones"
     for position, (request, _) in enumerate(list(cassette.data)):
         found = _indexed(cassette, request)
         assert found and found == _scan(cassette, request)
