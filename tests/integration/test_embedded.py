@@ -87,7 +87,6 @@ def test_faults_reach_their_server() -> None:
     ("apis", "names", "error", "message"),
     [
         (["itslearning"], ["no-such-fault"], faults.UnknownFault, "unknown fault 'no-such-fault'"),
-        (["completeempire"], [], ValueError, "no reference server for completeempire"),
         (["nonsense"], [], ValueError, "no reference server for nonsense"),
         ([], [], ValueError, "no API to start"),
     ],
