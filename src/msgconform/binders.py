@@ -43,9 +43,9 @@ from urllib.parse import parse_qsl
 import yaml
 
 from msgconform.xml._parse import XmlError, is_nil, parse, split
-from msgconform.xml._shapes import ANY, Shape, Shapes
+from msgconform.xml._shapes import ANY, Member, Shape, Shapes
 
-__all__ = ["Profile", "profile", "profiles_for", "request_problems", "body_problems", "text_problem"]
+__all__ = ["Profile", "body_problems", "profile", "profiles_for", "request_problems", "text_problem"]
 
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 _NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
@@ -84,8 +84,12 @@ class Profile:
 @cache
 def _profiles() -> dict[str, Profile]:
     data = yaml.safe_load(Path(__file__).with_suffix(".yaml").read_text(encoding="utf-8"))
-    return {name: Profile(name=name, **{k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()})
-            for name, entry in data.items()}
+    return {name: Profile(name=name, **_fields(entry)) for name, entry in data.items()}
+
+
+def _fields(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A profile's fields as the YAML gives them, lists made tuples (the profile is frozen)."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()}
 
 
 def profile(name: str) -> Profile:
@@ -125,7 +129,7 @@ def request_problems(
     for parameter in _parameters(shapes, operation):
         where, name = parameter.get("in"), parameter.get("name")
         if where == "path":
-            values = [path_parameters[name]] if name in path_parameters else []
+            values = [path_parameters[name]] if name is not None and name in path_parameters else []
         elif where == "query":
             values = [v for k, v in query if k == name] if name in query_names else []
         else:
@@ -283,7 +287,7 @@ class _Walker:
 
     def _xml_members(self, element: ET.Element, shape: Shape, binder: Profile, ns: str, path: str) -> None:
         members = self.shapes.members(shape)
-        position_of = {}
+        position_of: dict[tuple[str, str], tuple[int, Member]] = {}
         for position, member in enumerate(members):
             position_of.setdefault((member.shape.namespace(ns), member.name), (position, member))
         read: dict[str, list[ET.Element]] = {}
@@ -537,5 +541,5 @@ def _resolve(spec: Mapping[str, Any], node: Any) -> Any:
 
 
 def _parameters(shapes: Shapes, operation: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    spec = shapes._spec  # noqa: SLF001 - the same spec the shapes read
+    spec = shapes._spec  # the same spec the shapes read
     return [_resolve(spec, p) for p in operation.get("parameters") or () if isinstance(_resolve(spec, p), Mapping)]

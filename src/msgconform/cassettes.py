@@ -196,7 +196,7 @@ class Manifest(BaseModel):
 
 
 def write_manifest(folder: Path, targets: Targets, *, seed: int, max_examples: int) -> None:
-    apis = {}
+    apis: dict[str, dict[str, Any]] = {}
     for api, target in targets.items():
         apis[api] = {
             "base_url": target.base_url,

@@ -82,6 +82,7 @@ def decode(spec: Mapping[str, Any] | None, operation: Mapping[str, Any] | None, 
         schema = request_schema(spec, operation, kind) if spec is not None and operation is not None else None
         if schema is None:
             return Undecodable(kind, "the operation has no XML schema for this media type")
+        assert spec is not None  # the schema was found in it
         try:
             return _codec(spec).loads(content, schema)
         except XmlError as exc:

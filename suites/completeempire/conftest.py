@@ -194,9 +194,9 @@ def named_id(ex: Exchange) -> str | None:
         if isinstance(body, str):
             return guid_of(body)
         if isinstance(body, dict):
-            found = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "id"), None)
-            if guid_of(found):
-                return guid_of(found)
+            member = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "id"), None)
+            if guid_of(member):
+                return guid_of(member)
     location = ex.headers.get("location", "")
     tail = next(iter(GUID.findall(location)[-1:]), None)
     return guid_of(tail)

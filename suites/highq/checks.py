@@ -190,7 +190,10 @@ def one_distinct_messageid_per_message(ex: Exchange):
         return answer
     ids = [str(i).strip() for i in answer.message_ids if is_id(i)]
     if len(answer.message_ids) != len(messages) or len(ids) != len(messages):
-        return f"{len(messages)} messages sent, the answer lists {len(answer.message_ids)} messageid(s) ({len(ids)} usable)"
+        return (
+            f"{len(messages)} messages sent, the answer lists {len(answer.message_ids)} messageid(s)"
+            f" ({len(ids)} usable)"
+        )
     if len(set(ids)) != len(ids):
         return f"{len(messages)} messages sent, the answer lists only {len(set(ids))} distinct messageid(s)"
     return True

@@ -67,7 +67,8 @@ def test_entities_are_not_expanded(highq):
     seen = response.text
     expanded = "".join(CANARY) in seen or bool(hostname and hostname in seen) or "external entity xxe expanded" in seen
     recorder.judge("HQ-SEC-001", not expanded,
-                   f"an XML entity was expanded into the {response.status_code} answer (the canary or a file's content)")
+                   f"an XML entity was expanded into the {response.status_code} answer"
+                   " (the canary or a file's content)")
 
 
 def test_entity_bomb_is_refused_quickly(highq):

@@ -71,7 +71,7 @@ class Itslearning:
             response = client.get(SEARCH, params={"searchText": text}, headers={"Accept": "application/json"})
         return self.harness.judged(response, role, followups=False)
 
-    def message_url(self, message_id: int) -> str:
+    def message_url(self, message_id: int | str) -> str:
         return f"/restapi/personal/messages/{message_id}/v1"
 
     def location(self, sent: Exchange) -> str | None:

@@ -76,7 +76,9 @@ def entities(ex: Exchange) -> list[Any] | str:
     """The answer's e-mails (JSON, or XML by the codec), or why they cannot be read."""
     if not ex.content.strip():
         return "an empty body"
-    if ex.media_type in generic.XML_TYPES or (ex.media_type not in generic.JSON_TYPES and ex.content.lstrip().startswith(b"<")):
+    if ex.media_type in generic.XML_TYPES or (
+        ex.media_type not in generic.JSON_TYPES and ex.content.lstrip().startswith(b"<")
+    ):
         try:
             value = codec().loads(ex.content, "EMailEntityArray")
         except XmlError as exc:
@@ -230,7 +232,9 @@ def _lines(text: str) -> str:
 
 
 def _addresses(email: dict[str, Any], key: str) -> list[str]:
-    return [i["Address"].lower() for i in email.get(key) or [] if isinstance(i, dict) and isinstance(i.get("Address"), str)]
+    return [
+        i["Address"].lower() for i in email.get(key) or [] if isinstance(i, dict) and isinstance(i.get("Address"), str)
+    ]
 
 
 def _header_text(message: EmailMessage, name: str) -> list[str]:
@@ -254,7 +258,11 @@ def _text_parts(message: EmailMessage) -> dict[str, list[str]]:
 
 
 def _attachments(message: EmailMessage) -> list[EmailMessage]:
-    return [p for p in message.walk() if not p.is_multipart() and (p.get_filename() or p.get_content_disposition() == "attachment")]
+    return [
+        p
+        for p in message.walk()
+        if not p.is_multipart() and (p.get_filename() or p.get_content_disposition() == "attachment")
+    ]
 
 
 def judge_delivery(recorder: Any, email: dict[str, Any], deliveries: list[Delivery], label: str) -> Delivery | None:
@@ -289,9 +297,12 @@ def judge_delivery(recorder: Any, email: dict[str, Any], deliveries: list[Delive
         value = email.get(key)
         if value and not any(_lines(got) == _lines(value) for got in parts[kind]):
             problems.append(f"no text/{kind} part with the {key}")
-    if email.get("PlainBody") and email.get("HTMLBody"):
-        if not any(p.get_content_type() == "multipart/alternative" for p in message.walk()):
-            problems.append("both bodies given, no multipart/alternative")
+    if (
+        email.get("PlainBody")
+        and email.get("HTMLBody")
+        and not any(p.get_content_type() == "multipart/alternative" for p in message.walk())
+    ):
+        problems.append("both bodies given, no multipart/alternative")
     if email.get("PlainBody") or email.get("HTMLBody"):
         recorder.judge("SO-MAIL-005", not problems, f"{label}: {problems[0] if problems else ''}")
     attachments = [a for a in email.get("Attachments") or [] if isinstance(a, dict)]
@@ -308,7 +319,7 @@ def judge_delivery(recorder: Any, email: dict[str, Any], deliveries: list[Delive
 
 def _safe_items(message: EmailMessage) -> list[tuple[str, str]]:
     out = []
-    for key in message.keys():
+    for key in message:  # a Message iterates over its header names, as keys() lists them
         out += [(key, v) for v in _header_text(message, key)]
     return out
 
@@ -327,7 +338,9 @@ def _attachment_arrived(attachment: dict[str, Any], parts: list[EmailMessage], l
         return False, f"{label}: {name} arrived as {part.get_content_type()}, not {kind}"
     payload = part.get_payload(decode=True) or b""
     if payload != expected:
-        return False, f"{label}: {name} arrived with {len(payload)} bytes that are not the {len(expected)} of its Stream"
+        return False, (
+            f"{label}: {name} arrived with {len(payload)} bytes that are not the {len(expected)} of its Stream"
+        )
     return True, ""
 
 

@@ -24,6 +24,7 @@ import copy
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from msgconform import cassettes, specs
 from msgconform.plugin import generic
 from msgconform.plugin.harness import ApiHarness, Exchange, _as_id
 from msgconform.sink import Delivery, ImapSink, Mailbox, SmtpSink
-from suites.superoffice import checks  # noqa: F401  (registers the response checks)
+from suites.superoffice import checks  # (importing it also registers the response checks)
 
 API = "superoffice"
 SEND = "/api/v1/Agents/EMail/SendEMails"
@@ -170,7 +171,9 @@ class SuperOffice:
             return [_address(self.address(token, f"{role}{i + 1}"), f"{role.title()} {i + 1}") for i in range(count)]
 
         cc_list = people("cc", cc) + ([_address(self.sender.email, self.sender.name or "")] if cc_sender else [])
-        plain_text = None if plain is None else (plain or f"{MARK} {label} {token}\nThis e-mail was sent by msgconform.")
+        plain_text = (
+            None if plain is None else (plain or f"{MARK} {label} {token}\nThis e-mail was sent by msgconform.")
+        )
         email = {
             "To": people("to", to), "Cc": cc_list, "Bcc": people("bcc", bcc),
             "Subject": f"{MARK} {label} {token}",
@@ -216,7 +219,8 @@ class SuperOffice:
                 followup(self.harness, ex)
         except CannotOverwriteExistingCassetteException as exc:
             self.harness._missed(exc)
-        sent_emails = wire.get("Emails") if isinstance(wire, dict) and isinstance(wire.get("Emails"), list) else emails
+        wire_emails = wire.get("Emails") if isinstance(wire, dict) else None
+        sent_emails = wire_emails if isinstance(wire_emails, list) else emails
         return Sent(ex, sent_emails, tokens or [], mark)
 
     # --- what arrives -----------------------------------------------------------------------
@@ -338,7 +342,7 @@ class Safe:
 
 
 @pytest.fixture(scope="session")
-def superoffice(msgconform_run) -> SuperOffice:
+def superoffice(msgconform_run) -> Iterator[SuperOffice]:
     harness = msgconform_run.harness(API, id_fields={})
     target = harness.target
     smtp = target.smtp

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 
 from msgconform import cassettes
-
+from msgconform.sink import Delivery
 from suites.superoffice.checks import entities, judge_delivery, message_id, priority_headers
 from suites.superoffice.conftest import Sent, SuperOffice, is_new
 
@@ -21,7 +21,7 @@ TEXT = "Zeile 1: grüße\r\nline 2\r\n".encode()
 
 def _judge(so: SuperOffice, sent: Sent, label: str) -> list:
     """SO-MAIL-* for every plainly new e-mail of an accepted request; the copies judged."""
-    copies = []
+    copies: list[Delivery | None] = []
     if sent.exchange is None:
         for case in ("SO-MAIL-001", "SO-MAIL-002"):
             so.recorder.skip(case, f"{label}: not sent (max_emails, or no answer)")
@@ -82,6 +82,7 @@ def test_to_cc_and_bcc_with_both_bodies(superoffice: SuperOffice):
     kept = message_id(message) == email["MessageID"]
     so.recorder.observe("SO-INFO-002", "the request's MessageID became the Message-ID" if kept
                         else "the Message-ID was the target's own, not the request's MessageID")
+    assert sent.exchange is not None  # an e-mail arrived, so _judge found the request accepted
     answer = entities(sent.exchange)
     sizes = [e.get("Size") for e in answer if isinstance(e, dict)] if isinstance(answer, list) else []
     delivered = len(copies[0].raw)
@@ -118,7 +119,7 @@ def test_a_batch_of_emails(superoffice: SuperOffice):
     sent = so.send(emails, tokens)
     so.wait_for([sent])
     _judge(so, sent, "a batch of three")
-    if not sent.accepted or sent.exchange.status != 200:
+    if sent.exchange is None or not sent.accepted or sent.exchange.status != 200:  # (no exchange: not accepted)
         so.recorder.skip("SO-SEND-002", "the batch was not answered 200")
         return
     answer = entities(sent.exchange)
@@ -180,7 +181,9 @@ def test_emails_that_are_not_new(superoffice: SuperOffice):
     so.mailbox.settle(quiet=0.5, timeout=0 if so.mode == "replay" else 2.0, since=sent.mark)
     delivered = [label for label, token in (("IsSent true", sent_token), ("Draft", draft_token))
                  if so.deliveries(token, sent.mark)]
-    so.recorder.observe("SO-INFO-010", f"answered {sent.exchange.status}; delivered: {', '.join(delivered) or 'neither'}")
+    so.recorder.observe(
+        "SO-INFO-010", f"answered {sent.exchange.status}; delivered: {', '.join(delivered) or 'neither'}"
+    )
 
 
 def test_sent_items_copy(superoffice: SuperOffice):

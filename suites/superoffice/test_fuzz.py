@@ -62,6 +62,7 @@ def _choose_accept(so: SuperOffice, case) -> None:
     if not choices:
         return
     text = cassettes.redact_body(json.dumps(case.body, sort_keys=True, default=repr)) or ""
+    assert isinstance(text, str)  # redact_body gives back the type it was given
     key = f"{case.formatted_path} {sorted((case.query or {}).items())!r} {text}"
     index = int(hashlib.sha256(str(key).encode("utf-8", "surrogatepass")).hexdigest()[:8], 16) % len(choices)
     case.headers = {**(case.headers or {}), "Accept": choices[index]}

@@ -68,4 +68,6 @@ def test_timezone_and_language_are_reported(superoffice: SuperOffice):
         so.recorder.skip("SO-INFO-009", "not sent (max_emails)")
         return
     language = sent.exchange.headers.get("content-language")
-    so.recorder.observe("SO-INFO-009", f"with Accept-Language sv the answer's Content-Language was {language or 'absent'}")
+    so.recorder.observe(
+        "SO-INFO-009", f"with Accept-Language sv the answer's Content-Language was {language or 'absent'}"
+    )

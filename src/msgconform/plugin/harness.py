@@ -114,7 +114,7 @@ class Pools:
     """Identifiers the run may use: people from the targets file, messages from responses."""
 
     people: list[int | str] = field(default_factory=list)
-    messages: list[int] = field(default_factory=list)
+    messages: list[int | str] = field(default_factory=list)  # CompleteEmpire's ids are guids
 
     def pick(self, kind: str, value: int) -> int | str | None:
         pool = self.people if kind == "person" else self.messages

@@ -267,8 +267,8 @@ def bind_xml(spec: dict[str, Any], schema: str, raw: bytes) -> Bound:
         bound.errors.append(f"the body is not well-formed XML ({type(exc).__name__})")
         return bound
     xml = node.get("xml", {})
-    expected = "{%s}%s" % (xml.get("namespace", ""), xml.get("name", schema)) if xml.get("namespace") else xml.get(
-        "name", schema)
+    root_name = xml.get("name", schema)
+    expected = f"{{{xml.get('namespace', '')}}}{root_name}" if xml.get("namespace") else root_name
     if root.tag != expected:
         bound.errors.append(f"the root is {root.tag}, not {expected}")
         return bound
@@ -290,7 +290,7 @@ def _members(spec: dict, node: dict, namespace: str) -> list[tuple[str, str, dic
         prop = properties[name]
         xml = prop.get("xml", {})
         ns = xml.get("namespace", namespace)
-        tag = "{%s}%s" % (ns, xml.get("name", name)) if ns else xml.get("name", name)
+        tag = f"{{{ns}}}{xml.get('name', name)}" if ns else xml.get("name", name)
         members.append((tag, name, prop))
     return members
 
@@ -327,7 +327,7 @@ def _xml_value(spec: dict, node: dict, element: Any, namespace: str, where: str,
         item_xml = {**item_schema.get("xml", {}), **items.get("xml", {})}
         item_ns = item_xml.get("namespace", namespace)
         item_name = item_xml.get("name", "item")
-        item_tag = "{%s}%s" % (item_ns, item_name) if item_ns else item_name
+        item_tag = f"{{{item_ns}}}{item_name}" if item_ns else item_name
         out = []
         for index, child in enumerate(c for c in element if isinstance(c.tag, str) and c.tag == item_tag):
             try:

@@ -352,7 +352,9 @@ class _Server(ReferenceServer):
         status = getattr(exc, "status_code", 404)
         if status != 404:
             return self.error(request, status, "The request could not be processed.")
-        return self.error(request, 404, f"No HTTP resource was found that matches the request URI '{request.url.path}'.")
+        return self.error(
+            request, 404, f"No HTTP resource was found that matches the request URI '{request.url.path}'."
+        )
 
 
 def _json_importance(raw: bytes) -> Any:
@@ -383,4 +385,6 @@ def _json_ready(saved: dict[str, Any]) -> dict[str, Any]:
 def create_app(faults: Iterable[str] | FaultSet = ()) -> Any:
     """A fresh CompleteEmpire server (own state) with the named faults and variants on."""
     server = _Server(fault_set(faults, API))
-    return Starlette(routes=[Route(PATH, Endpoint(server.endpoint))], exception_handlers={HTTPException: server.no_route})
+    return Starlette(
+        routes=[Route(PATH, Endpoint(server.endpoint))], exception_handlers={HTTPException: server.no_route}
+    )

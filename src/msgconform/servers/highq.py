@@ -426,4 +426,6 @@ def _ids_as_strings(value: dict[str, Any]) -> dict[str, Any]:
 def create_app(faults: Iterable[str] | FaultSet = ()) -> Any:
     """A fresh HighQ server (own state) with the named faults and variants on."""
     server = _Server(fault_set(faults, API))
-    return Starlette(routes=[Route(PATH, Endpoint(server.endpoint))], exception_handlers={HTTPException: server.no_route})
+    return Starlette(
+        routes=[Route(PATH, Endpoint(server.endpoint))], exception_handlers={HTTPException: server.no_route}
+    )

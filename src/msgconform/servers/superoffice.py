@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import email.policy
 import imaplib
 import ipaddress
@@ -212,7 +213,9 @@ def _header(value: Any, where: str) -> tuple[str, list[str]]:
     if value is None:
         raise _BadRequest(f"{where} is null")
     name = _string(value.get("Name"), f"{where}.Name")
-    values = [_string(v, f"{where}.Values[{i}]") or "" for i, v in enumerate(_list(value.get("Values"), f"{where}.Values"))]
+    values = [
+        _string(v, f"{where}.Values[{i}]") or "" for i, v in enumerate(_list(value.get("Values"), f"{where}.Values"))
+    ]
     if not name or any(c in name for c in ": \r\n") or any("\r" in v or "\n" in v for v in values):
         raise _BadRequest(f"{where} is not a header that can be written")
     return name, values
@@ -224,8 +227,11 @@ def _email(value: Any, where: str) -> dict[str, Any]:
         raise _BadRequest(f"{where} is null")
     email = dict(value)
     for key in ("To", "Cc", "Bcc"):
-        email[key] = [_address(a, f"{where}.{key}[{i}]") for i, a in enumerate(_list(value.get(key), f"{where}.{key}"))] \
-            if value.get(key) is not None else None
+        email[key] = (
+            [_address(a, f"{where}.{key}[{i}]") for i, a in enumerate(_list(value.get(key), f"{where}.{key}"))]
+            if value.get(key) is not None
+            else None
+        )
     for key in ("Subject", "HTMLBody", "MessageID", "PlainBody", "FolderName"):
         _string(value.get(key), f"{where}.{key}")
     if value.get("From") is not None:
@@ -369,6 +375,7 @@ class _Server(ReferenceServer):
             raise _BadRequest("OutgoingConnectionInfo is required to send e-mails")
         try:
             if new and not self.faults.on("no-delivery"):
+                assert outgoing is not None  # new e-mails without OutgoingConnectionInfo were refused above
                 await run_in_threadpool(self.deliver, outgoing, new)
                 if sent_items is not None and sent_items.get("ServerName"):
                     await run_in_threadpool(self.store_copies, sent_items, new)
@@ -456,7 +463,7 @@ class _Server(ReferenceServer):
         try:
             with imaplib.IMAP4(host, port, timeout=SMTP_TIMEOUT) as imap:
                 if sent_items.get("UseSSL") and "STARTTLS" in imap.capabilities:
-                    imap.starttls(ssl._create_unverified_context())  # noqa: S323 - throw-away certificates
+                    imap.starttls(ssl._create_unverified_context())  # throw-away certificates
                 imap.login(sent_items.get("UserName") or "", sent_items.get("Password") or "")
                 for email in emails:
                     if email.get("_raw"):
@@ -470,7 +477,7 @@ class _Server(ReferenceServer):
             smtp.ehlo()
             if outgoing.get("UseSSL") and not self.faults.on("no-starttls"):
                 # The sink's certificate comes from a throw-away CA: nothing can verify it.
-                smtp.starttls(context=ssl._create_unverified_context())  # noqa: S323
+                smtp.starttls(context=ssl._create_unverified_context())
                 smtp.ehlo()
             if smtp.has_extn("auth") and outgoing.get("UserName"):
                 smtp.login(outgoing["UserName"], outgoing.get("Password") or "")
@@ -553,7 +560,9 @@ class _Server(ReferenceServer):
 
     async def no_route(self, request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
-        return self.error(request, status, "NotFound" if status == 404 else "Error", f"No resource at {request.url.path}")
+        return self.error(
+            request, status, "NotFound" if status == 404 else "Error", f"No resource at {request.url.path}"
+        )
 
 
 def _now(zone: str | None, ignore_zone: bool) -> str:
@@ -561,10 +570,8 @@ def _now(zone: str | None, ignore_zone: bool) -> str:
     SO-TimeZone names when it is an IANA name this server knows."""
     tz: Any = timezone(timedelta(hours=1))
     if zone and not ignore_zone:
-        try:
+        with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
             tz = ZoneInfo(zone.strip())
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
     now = datetime.now(tz)
     offset = now.strftime("%z")
     return now.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0" + (f"{offset[:3]}:{offset[3:]}" if offset else "")
@@ -577,7 +584,9 @@ def _short(exc: BaseException) -> str:
 def create_app(faults: Iterable[str] | FaultSet = ()) -> Any:
     """A fresh SuperOffice server with the named faults and variants on."""
     server = _Server(fault_set(faults, API))
-    return Starlette(routes=[Route(PATH, Endpoint(server.endpoint))], exception_handlers={HTTPException: server.no_route})
+    return Starlette(
+        routes=[Route(PATH, Endpoint(server.endpoint))], exception_handlers={HTTPException: server.no_route}
+    )
 
 
 __all__ = ["API", "PATH", "create_app", "target_users"]

@@ -35,7 +35,7 @@ class Delivery:
 
     @cached_property
     def message(self) -> EmailMessage:
-        return email.message_from_bytes(self.raw, policy=email.policy.default)  # type: ignore[return-value]
+        return email.message_from_bytes(self.raw, policy=email.policy.default)
 
     def mentions(self, token: str) -> bool:
         """Whether this delivery carries the run's token (in a recipient or the Subject)."""
