@@ -93,8 +93,14 @@ class Entry:
         return self.expires is not None and today >= self.expires
 
     def to_json(self) -> dict:
-        return {"entry": self.number, "api": self.api, "case": self.case, "reason": self.reason,
-                "expires": self.expires.isoformat() if self.expires else None, "ticket": self.ticket}
+        return {
+            "entry": self.number,
+            "api": self.api,
+            "case": self.case,
+            "reason": self.reason,
+            "expires": self.expires.isoformat() if self.expires else None,
+            "ticket": self.ticket,
+        }
 
 
 @dataclass(frozen=True)
@@ -170,25 +176,31 @@ class BaselineReport:
     expired: list[Entry] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"file": self.file, "entries": self.entries,
-                "stale": [e.to_json() for e in self.stale],
-                "not_judged": [e.to_json() for e in self.not_judged],
-                "expired": [e.to_json() for e in self.expired]}
+        return {
+            "file": self.file,
+            "entries": self.entries,
+            "stale": [e.to_json() for e in self.stale],
+            "not_judged": [e.to_json() for e in self.not_judged],
+            "expired": [e.to_json() for e in self.expired],
+        }
 
     def lines(self) -> list[str]:
         """What stderr says about the entries (one line each)."""
         out = []
-        for label, entries in (("stale (every case it covers passed: remove it)", self.stale),
-                               ("expired (it waives nothing)", self.expired),
-                               ("not judged (kept)", self.not_judged)):
+        for label, entries in (
+            ("stale (every case it covers passed: remove it)", self.stale),
+            ("expired (it waives nothing)", self.expired),
+            ("not judged (kept)", self.not_judged),
+        ):
             for entry in entries:
-                out.append(f"baseline {self.file}: [[known]] entry {entry.number} "
-                           f"({entry.api} {entry.case}) is {label}")
+                out.append(
+                    f"baseline {self.file}: [[known]] entry {entry.number} ({entry.api} {entry.case}) is {label}"
+                )
         return out
 
 
 def state(entry: Entry, observed: Mapping[str, Mapping[str, str]]) -> str:
-    """"waiving", "stale" or "not judged", from the outcomes a run observed (api -> case -> outcome,
+    """ "waiving", "stale" or "not judged", from the outcomes a run observed (api -> case -> outcome,
     a waived case counted by the outcome it replaced)."""
     seen = observed.get(entry.api)
     if seen is None:
@@ -203,8 +215,9 @@ def state(entry: Entry, observed: Mapping[str, Mapping[str, str]]) -> str:
 
 def apply(baseline: Baseline, results: list[ApiResult], today: date) -> tuple[list[ApiResult], BaselineReport]:
     """Failures that an unexpired entry covers become `waived`; and what became of each entry."""
-    observed = {result.api: {item.case.id: item.outcome for item in result.cases}
-                for result in results if result.tested}
+    observed = {
+        result.api: {item.case.id: item.outcome for item in result.cases} for result in results if result.tested
+    }
     active = [entry for entry in baseline.entries if not entry.expired(today)]
     waived_results = []
     for result in results:
@@ -212,8 +225,9 @@ def apply(baseline: Baseline, results: list[ApiResult], today: date) -> tuple[li
         for item in result.cases:
             entry = next((e for e in active if e.api == result.api and item.case.id in e.covers), None)
             if entry is not None and item.outcome in FAILED:
-                item = replace(item, outcome=WAIVED,
-                               waived=Waiver(entry.reason, entry.expires, entry.ticket, item.outcome))
+                item = replace(
+                    item, outcome=WAIVED, waived=Waiver(entry.reason, entry.expires, entry.ticket, item.outcome)
+                )
             cases.append(item)
         waived_results.append(replace(result, cases=cases))
     report = BaselineReport(baseline.file, len(baseline.entries))
@@ -230,8 +244,12 @@ def apply(baseline: Baseline, results: list[ApiResult], today: date) -> tuple[li
 def waived_json(item: CaseOutcome) -> dict:
     waiver = item.waived
     assert waiver is not None
-    return {"reason": waiver.reason, "expires": waiver.expires.isoformat() if waiver.expires else None,
-            "ticket": waiver.ticket, "observed": waiver.observed}
+    return {
+        "reason": waiver.reason,
+        "expires": waiver.expires.isoformat() if waiver.expires else None,
+        "ticket": waiver.ticket,
+        "observed": waiver.observed,
+    }
 
 
 # --- writing one: `msgconform baseline` ------------------------------------------------------------
@@ -256,8 +274,12 @@ def observed_outcomes(document: dict) -> tuple[dict[str, dict[str, str]], dict[s
         cases[api] = {case["id"]: case for case in block.get("cases", [])}
         if block.get("verdict") == "skipped":
             continue
-        observed[api] = {case["id"]: (case.get("waived") or {}).get("observed", case["outcome"])
-                         if case["outcome"] == WAIVED else case["outcome"] for case in block.get("cases", [])}
+        observed[api] = {
+            case["id"]: (case.get("waived") or {}).get("observed", case["outcome"])
+            if case["outcome"] == WAIVED
+            else case["outcome"]
+            for case in block.get("cases", [])
+        }
     return observed, cases
 
 
@@ -269,14 +291,18 @@ def read_report(report_dir: Path) -> dict:
         raise BaselineError(f"{path}: no such file; run `msgconform run --report-dir {report_dir}` first") from None
     except (OSError, ValueError) as exc:
         raise BaselineError(f"{path}: not a readable conformance.json ({type(exc).__name__})") from None
-    if (not isinstance(document, dict) or document.get("tool") != "msgconform"
-            or not isinstance(document.get("apis"), dict)):
+    if (
+        not isinstance(document, dict)
+        or document.get("tool") != "msgconform"
+        or not isinstance(document.get("apis"), dict)
+    ):
         raise BaselineError(f"{path}: not a msgconform conformance.json")
     return document
 
 
-def write_baseline(document: dict, *, update: Path | None = None, reason: str | None = None,
-                   expires: date | None = None) -> str:
+def write_baseline(
+    document: dict, *, update: Path | None = None, reason: str | None = None, expires: date | None = None
+) -> str:
     """The text of a baseline for the run in `document` (a conformance.json).
 
     New entries: one per failing case (`fail`, `non-strict`, or waived) no kept entry covers,
@@ -297,12 +323,18 @@ def write_baseline(document: dict, *, update: Path | None = None, reason: str | 
             doc = tomlkit.parse(HEADER)
     else:
         doc = tomlkit.parse(HEADER)
-    new = [(api, case_id) for api, seen in observed.items() for case_id, outcome in seen.items()
-           if outcome in FAILED and not any(e.api == api and case_id in e.covers for e in kept)]
+    new = [
+        (api, case_id)
+        for api, seen in observed.items()
+        for case_id, outcome in seen.items()
+        if outcome in FAILED and not any(e.api == api and case_id in e.covers for e in kept)
+    ]
     if new and not (reason and reason.strip()):
-        raise BaselineError(f"{len(new)} failing case(s) have no baseline entry yet "
-                            f"({', '.join(c for _, c in new[:3])}{', ...' if len(new) > 3 else ''}): "
-                            "give --reason TEXT")
+        raise BaselineError(
+            f"{len(new)} failing case(s) have no baseline entry yet "
+            f"({', '.join(c for _, c in new[:3])}{', ...' if len(new) > 3 else ''}): "
+            "give --reason TEXT"
+        )
     if new:
         if "known" not in doc:
             doc["known"] = tomlkit.aot()

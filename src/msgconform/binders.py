@@ -147,8 +147,9 @@ def request_problems(
     return problems[:_MAX_PROBLEMS]
 
 
-def body_problems(spec: Mapping[str, Any], request_body: Mapping[str, Any], media_type: str | None,
-                  body: bytes) -> list[str]:
+def body_problems(
+    spec: Mapping[str, Any], request_body: Mapping[str, Any], media_type: str | None, body: bytes
+) -> list[str]:
     """Why the binder for `media_type` cannot read `body` as the operation's request body."""
     kind = (media_type or "").split(";")[0].strip().lower()
     content = request_body.get("content") or {}
@@ -407,9 +408,11 @@ def _scalar_problem(value: Any, kind: str, shape: Shape, binder: Profile) -> str
                 return f"{value} is not a documented value"
             return _integer_constraints(value, shape, binder)
         if isinstance(value, float):
-            if math.isfinite(value) and (
-                (value.is_integer() and binder.integer_from_integral_float) or binder.integer_from_fraction
-            ) and int(value) in _INT64:
+            if (
+                math.isfinite(value)
+                and ((value.is_integer() and binder.integer_from_integral_float) or binder.integer_from_fraction)
+                and int(value) in _INT64
+            ):
                 return _integer_constraints(int(value), shape, binder)
             return f"{value!r} is not an integer"
         if isinstance(value, str):
@@ -446,8 +449,11 @@ def _scalar_problem(value: Any, kind: str, shape: Shape, binder: Profile) -> str
 def _string_problem(text: str, shape: Shape, binder: Profile) -> str | None:
     form = shape.schema.get("format")
     if form == "uuid":
-        ok = _GUID.fullmatch(text.strip()) if binder.guid_forms else re.fullmatch(
-            r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", text)
+        ok = (
+            _GUID.fullmatch(text.strip())
+            if binder.guid_forms
+            else re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", text)
+        )
         if not ok:
             return f"{text[:40]!r} is not a guid"
     elif form == "byte":

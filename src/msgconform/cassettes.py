@@ -107,8 +107,10 @@ def redact_body(body: bytes | str | None) -> bytes | str | None:
 
 def _redact_value(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: PLACEHOLDER if SECRET_KEYS.fullmatch(str(k)) and v not in (None, "") else _redact_value(v)
-                for k, v in value.items()}
+        return {
+            k: PLACEHOLDER if SECRET_KEYS.fullmatch(str(k)) and v not in (None, "") else _redact_value(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_redact_value(item) for item in value]
     return value
@@ -200,20 +202,31 @@ def write_manifest(folder: Path, targets: Targets, *, seed: int, max_examples: i
     for api, target in targets.items():
         apis[api] = {
             "base_url": target.base_url,
-            "users": {role: {k: v for k, v in (("id", u.id), ("name", u.name), ("email", u.email)) if v is not None}
-                      for role, u in target.users.items()},
+            "users": {
+                role: {k: v for k, v in (("id", u.id), ("name", u.name), ("email", u.email)) if v is not None}
+                for role, u in target.users.items()
+            },
             "spec": spec_digest(api),
         }
         if target.smtp is not None:
             # The sinks' addresses change from run to run and are redacted in the cassettes
             # (see suites/superoffice/conftest.py); what the replay needs is whether there
             # was an IMAP sink, and the e-mail budget.
-            apis[api]["smtp"] = {"listen": target.smtp.listen, "advertise": target.smtp.advertise,
-                                 "imap": target.smtp.imap_port is not None}
+            apis[api]["smtp"] = {
+                "listen": target.smtp.listen,
+                "advertise": target.smtp.advertise,
+                "imap": target.smtp.imap_port is not None,
+            }
             if target.max_emails is not None:
                 apis[api]["max_emails"] = target.max_emails
-    manifest = {"format": 1, "tool": "msgconform", "version": __version__, "seed": seed,
-                "max_examples": max_examples, "apis": apis}
+    manifest = {
+        "format": 1,
+        "tool": "msgconform",
+        "version": __version__,
+        "seed": seed,
+        "max_examples": max_examples,
+        "apis": apis,
+    }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
@@ -236,15 +249,18 @@ def replay_targets(folder: Path, manifest: dict, apis: Iterable[str]) -> Targets
     wanted = list(dict.fromkeys(apis)) or list(manifest["apis"])
     missing = [api for api in wanted if api not in manifest["apis"]]
     if missing:
-        raise CassetteError(f"--replay: {', '.join(missing)} not recorded in {folder} "
-                            f"(recorded: {', '.join(manifest['apis'])})")
+        raise CassetteError(
+            f"--replay: {', '.join(missing)} not recorded in {folder} (recorded: {', '.join(manifest['apis'])})"
+        )
     document: dict[str, Any] = {}
     for api in wanted:
         entry = manifest["apis"][api]
         if not (folder / api).is_dir():
             raise CassetteError(f"{folder / api}: no cassettes for {api}")
-        users = {role: {**{k: v for k, v in user.items() if v is not None}, "headers": {"Authorization": PLACEHOLDER}}
-                 for role, user in entry["users"].items()}
+        users = {
+            role: {**{k: v for k, v in user.items() if v is not None}, "headers": {"Authorization": PLACEHOLDER}}
+            for role, user in entry["users"].items()
+        }
         table: dict = {"base_url": entry["base_url"], "users": users}
         if "max_emails" in entry:
             table["max_emails"] = int(entry["max_emails"])
@@ -265,8 +281,10 @@ def check_replayable(folder: Path, manifest: dict, *, seed: int, max_examples: i
             f"{manifest['max_examples']}, not seed {seed} and --max-examples {max_examples}"
         )
     if manifest.get("version") != __version__:
-        raise CassetteError(f"--replay: {folder} was recorded by msgconform {manifest.get('version')}, "
-                            f"this is {__version__}; record again")
+        raise CassetteError(
+            f"--replay: {folder} was recorded by msgconform {manifest.get('version')}, "
+            f"this is {__version__}; record again"
+        )
 
 
 # --- all-or-nothing recording ----------------------------------------------------------------

@@ -119,9 +119,16 @@ def load(api: str) -> Catalogue:
     except ValidationError as exc:
         raise CatalogueError(f"{path.name}: {first_problem(exc)}") from None
     cases = tuple(
-        Case(id=entry.id, level=entry.level, operation=entry.operation, title=entry.title,
-             source=entry.source, expect=entry.expect, quote=" ".join((entry.quote or "").split()),
-             spares=tuple(entry.spares))
+        Case(
+            id=entry.id,
+            level=entry.level,
+            operation=entry.operation,
+            title=entry.title,
+            source=entry.source,
+            expect=entry.expect,
+            quote=" ".join((entry.quote or "").split()),
+            spares=tuple(entry.spares),
+        )
         for entry in parsed.cases
     )
     return Catalogue(api=parsed.api, title=parsed.title or parsed.api, cases=cases)

@@ -56,27 +56,51 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="test the targets (default: the embedded reference servers)")
     run.add_argument("--targets", type=Path, metavar="FILE", help="targets file (TOML); default: embedded servers")
-    run.add_argument("--api", action="append", default=[], choices=APIS, metavar="NAME",
-                     help="limit the run to this API (repeatable): " + ", ".join(APIS))
+    run.add_argument(
+        "--api",
+        action="append",
+        default=[],
+        choices=APIS,
+        metavar="NAME",
+        help="limit the run to this API (repeatable): " + ", ".join(APIS),
+    )
     run.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR")
-    run.add_argument("--max-examples", type=_positive, default=DEFAULT_MAX_EXAMPLES, metavar="N",
-                     help=f"property-based examples per operation (default {DEFAULT_MAX_EXAMPLES})")
+    run.add_argument(
+        "--max-examples",
+        type=_positive,
+        default=DEFAULT_MAX_EXAMPLES,
+        metavar="N",
+        help=f"property-based examples per operation (default {DEFAULT_MAX_EXAMPLES})",
+    )
     run.add_argument("--strict", action="store_true", help="SHOULD-level failures fail the run too")
     recording = run.add_mutually_exclusive_group()
     recording.add_argument("--record", action="store_true", help="run live and write cassettes")
     recording.add_argument("--replay", action="store_true", help="run offline from cassettes")
     run.add_argument("--cassette-dir", type=Path, default=Path("cassettes"), metavar="DIR")
-    run.add_argument("--allow-attacks", action="store_true",
-                     help="also send hostile payloads (XML entity attacks) to targets not on loopback")
+    run.add_argument(
+        "--allow-attacks",
+        action="store_true",
+        help="also send hostile payloads (XML entity attacks) to targets not on loopback",
+    )
     _add_baseline_options(run)
-    run.add_argument("--jobs", type=_positive, default=None, metavar="N",
-                     help="APIs tested at once (default: the number of cores); the reports are the same")
+    run.add_argument(
+        "--jobs",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="APIs tested at once (default: the number of cores); the reports are the same",
+    )
     run.add_argument("--no-html", action="store_true", help="do not build the HTML report")
 
     serve = commands.add_parser("serve", help="run the reference servers until interrupted")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=_port, default=0, metavar="N",
-                       help="itslearning on N, completeempire N+1, highq N+2, superoffice N+3 (0: free ports)")
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        metavar="N",
+        help="itslearning on N, completeempire N+1, highq N+2, superoffice N+3 (0: free ports)",
+    )
     serve.add_argument("--fault", action="append", default=[], metavar="NAME", help="switch a named fault on")
     serve.add_argument("--list-faults", action="store_true", help="print api<TAB>name<TAB>description lines")
 
@@ -85,11 +109,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     selftest = commands.add_parser("selftest", help="run the suite against the faithful servers and each fault")
     selftest.add_argument("--api", action="append", default=[], choices=APIS, metavar="NAME")
-    selftest.add_argument("--fault", action="append", default=[], metavar="NAME",
-                          help="only this fault or variant (repeatable); default: all, and the faithful servers")
+    selftest.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this fault or variant (repeatable); default: all, and the faithful servers",
+    )
     selftest.add_argument("--jobs", type=_positive, default=2, metavar="N", help="runs at a time (default 2)")
-    selftest.add_argument("--cassette-dir", type=Path, default=Path("cassettes"), metavar="DIR",
-                          help="recorded cassettes to mutate responses of (default cassettes/)")
+    selftest.add_argument(
+        "--cassette-dir",
+        type=Path,
+        default=Path("cassettes"),
+        metavar="DIR",
+        help="recorded cassettes to mutate responses of (default cassettes/)",
+    )
     _add_baseline_command(commands)
     diff = commands.add_parser("diff", help="what changed between two runs (reports or cassette folders)")
     diff.add_argument("old", type=Path, metavar="OLD", help="conformance.json, a report folder, or a cassette folder")
@@ -103,8 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_init(commands: argparse._SubParsersAction) -> None:
     """`msgconform init [--api NAME]... [--out FILE]`; the template is `msgconform.targets_template`."""
     init = commands.add_parser("init", help="print a commented targets file to start from")
-    init.add_argument("--api", action="append", default=[], choices=APIS, metavar="NAME",
-                      help="an API to describe (repeatable; default: all): " + ", ".join(APIS))
+    init.add_argument(
+        "--api",
+        action="append",
+        default=[],
+        choices=APIS,
+        metavar="NAME",
+        help="an API to describe (repeatable; default: all): " + ", ".join(APIS),
+    )
     init.add_argument("--out", type=Path, metavar="FILE", help="write the file there (never over an existing one)")
 
 
@@ -155,11 +195,15 @@ def _run(args: argparse.Namespace) -> int:
     for line in summary_lines(result.report):
         print(line)
     if result.report.interrupted:
-        print("msgconform: the run was interrupted; no HTML report built (msgconform report builds it)",
-              file=sys.stderr)
+        print(
+            "msgconform: the run was interrupted; no HTML report built (msgconform report builds it)", file=sys.stderr
+        )
     elif args.no_html:
-        print(f"msgconform: HTML report not built (--no-html); `msgconform report --report-dir {args.report_dir}` "
-              "builds it", file=sys.stderr)
+        print(
+            f"msgconform: HTML report not built (--no-html); `msgconform report --report-dir {args.report_dir}` "
+            "builds it",
+            file=sys.stderr,
+        )
     else:
         _html_after_run(args.report_dir)
     return result.exit_status
@@ -228,10 +272,19 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _add_baseline_options(run: argparse.ArgumentParser) -> None:
-    run.add_argument("--baseline", type=Path, metavar="FILE",
-                     help="known deviations (TOML) that do not fail the gate; see `msgconform baseline`")
-    run.add_argument("--case", action="append", default=[], metavar="PATTERN",
-                     help="judge only the cases matching this id or glob (repeatable); the others skip")
+    run.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="known deviations (TOML) that do not fail the gate; see `msgconform baseline`",
+    )
+    run.add_argument(
+        "--case",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="judge only the cases matching this id or glob (repeatable); the others skip",
+    )
 
 
 def _iso_date(text: str):
@@ -246,11 +299,15 @@ def _iso_date(text: str):
 def _add_baseline_command(commands) -> None:
     command = commands.add_parser("baseline", help="write or ratchet a baseline from the last run's conformance.json")
     command.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR")
-    command.add_argument("--update", type=Path, metavar="FILE",
-                         help="keep this baseline's entries that still cover a failure or were not judged; "
-                              "drop stale ones")
-    command.add_argument("--out", type=Path, metavar="FILE",
-                         help="write here (default stdout); never overwrites another file")
+    command.add_argument(
+        "--update",
+        type=Path,
+        metavar="FILE",
+        help="keep this baseline's entries that still cover a failure or were not judged; drop stale ones",
+    )
+    command.add_argument(
+        "--out", type=Path, metavar="FILE", help="write here (default stdout); never overwrites another file"
+    )
     command.add_argument("--reason", metavar="TEXT", help="the reason of every new entry")
     command.add_argument("--expires", type=_iso_date, metavar="DATE", help="the expiry of every new entry (YYYY-MM-DD)")
 
@@ -261,10 +318,13 @@ def _baseline(args: argparse.Namespace) -> int:
 
     out, update = args.out, args.update
     if out is not None and out.exists() and (update is None or out.resolve() != update.resolve()):
-        raise UsageError(f"baseline: --out {out}: the file exists; msgconform never overwrites it "
-                         f"(give another name, or --update {out} to ratchet it)")
-    text = baseline.write_baseline(baseline.read_report(args.report_dir), update=update,
-                                   reason=args.reason, expires=args.expires)
+        raise UsageError(
+            f"baseline: --out {out}: the file exists; msgconform never overwrites it "
+            f"(give another name, or --update {out} to ratchet it)"
+        )
+    text = baseline.write_baseline(
+        baseline.read_report(args.report_dir), update=update, reason=args.reason, expires=args.expires
+    )
     if out is None:
         sys.stdout.write(text)
     else:
@@ -274,8 +334,14 @@ def _baseline(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"run": _run, "serve": _serve, "report": _report, "selftest": _selftest, "baseline": _baseline,
-             "diff": _diff}
+_COMMANDS = {
+    "run": _run,
+    "serve": _serve,
+    "report": _report,
+    "selftest": _selftest,
+    "baseline": _baseline,
+    "diff": _diff,
+}
 
 
 def _init(args: argparse.Namespace) -> int:

@@ -46,9 +46,10 @@ def run_in_order(jobs_to_run: Sequence[Callable[[IO[str]], T]], *, jobs: int, lo
         return [job(log) for job in jobs_to_run]
     with tempfile.TemporaryDirectory(prefix="msgconform-logs-") as scratch, contextlib.ExitStack() as opened:
         # closed (by the ExitStack) before the folder they live in is removed
-        streams = [opened.enter_context(open(os.path.join(scratch, f"{index}.log"), "a+",
-                                             encoding="utf-8", errors="replace"))
-                   for index in range(len(jobs_to_run))]
+        streams = [
+            opened.enter_context(open(os.path.join(scratch, f"{index}.log"), "a+", encoding="utf-8", errors="replace"))
+            for index in range(len(jobs_to_run))
+        ]
         pool = ThreadPoolExecutor(max_workers=min(jobs, len(jobs_to_run)))
         try:
             futures = [pool.submit(job, stream) for job, stream in zip(jobs_to_run, streams, strict=True)]

@@ -90,8 +90,10 @@ class HttpExchange:
         parts = urlsplit(self.url)
         if not parts.query:
             return self.url
-        query = [(k, PLACEHOLDER if k.lower() in SECRET_QUERY else v)
-                 for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+        query = [
+            (k, PLACEHOLDER if k.lower() in SECRET_QUERY else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ]
         return urlunsplit(parts._replace(query=urlencode(query)))
 
     def text(self, scrub: Scrubber | None = None) -> str:
@@ -100,8 +102,11 @@ class HttpExchange:
         lines += [f"{name}: {value}" for name, value in _redacted(self.request_headers, self._secret_headers)]
         lines += ["", _body_text(self.request_body), ""]
         reason = _reason(self.status)
-        about = ", ".join(x for x in (f"operation {self.operation}" if self.operation else "",
-                                       f"as {self.role}" if self.role else "") if x)
+        about = ", ".join(
+            x
+            for x in (f"operation {self.operation}" if self.operation else "", f"as {self.role}" if self.role else "")
+            if x
+        )
         lines.append(f"=> {self.status} {reason}" + (f"   ({about})" if about else ""))
         secret = {*_RESPONSE_SECRETS, *self._secret_headers}
         lines += [f"{name}: {value}" for name, value in _redacted(self.response_headers, secret)]
@@ -136,8 +141,11 @@ class HttpExchange:
 
 def _redacted(headers: Headers, secret_names: Iterable[str]) -> Headers:
     secret = {name.lower() for name in secret_names}
-    return [(name, PLACEHOLDER if name.lower() in secret and INVALID_TOKEN not in value else value)
-            for name, value in headers if name.lower() not in VOLATILE_HEADERS]
+    return [
+        (name, PLACEHOLDER if name.lower() in secret and INVALID_TOKEN not in value else value)
+        for name, value in headers
+        if name.lower() not in VOLATILE_HEADERS
+    ]
 
 
 def _body_text(body: bytes | str | None) -> str:

@@ -94,16 +94,21 @@ class Guard:
             self.failures_in_a_row += 1
             tripped = self.failures_in_a_row >= self.breaker_threshold
         if tripped:
-            self.stop(f"stopped after {self.failures_in_a_row} transport failures in a row "
-                      f"(time-outs, resets or over-size answers); the last: {failure}")
+            self.stop(
+                f"stopped after {self.failures_in_a_row} transport failures in a row "
+                f"(time-outs, resets or over-size answers); the last: {failure}"
+            )
 
     def transport_ok(self) -> None:
         with self._lock:
             self.failures_in_a_row = 0
 
     def _check_running(self) -> None:
-        if (self.stop_reason is None and self.max_duration is not None
-                and time.monotonic() - self.started >= self.max_duration):
+        if (
+            self.stop_reason is None
+            and self.max_duration is not None
+            and time.monotonic() - self.started >= self.max_duration
+        ):
             self.stop(f"stopped when max_duration ({self.max_duration:g} s) was reached")
         if self.stop_reason is not None:
             raise RunStopped(self.stop_reason)
@@ -127,12 +132,21 @@ class Guard:
         if wait > 0:
             time.sleep(wait)
 
-    def observed(self, method: str, url: str, body: bytes | None, status: int,
-                 location: str | None, response_body: bytes | None) -> None:
+    def observed(
+        self, method: str, url: str, body: bytes | None, status: int, location: str | None, response_body: bytes | None
+    ) -> None:
         """Called after each exchange; hands a record (no headers, so no secrets) to `on_exchange`."""
         if self.on_exchange is not None:
-            self.on_exchange({"method": method.upper(), "url": url, "body": body, "status": status,
-                              "location": location, "response_body": response_body})
+            self.on_exchange(
+                {
+                    "method": method.upper(),
+                    "url": url,
+                    "body": body,
+                    "status": status,
+                    "location": location,
+                    "response_body": response_body,
+                }
+            )
 
     # --- clients ---------------------------------------------------------------------
 
@@ -147,16 +161,29 @@ class Guard:
             session.proxies = {"http": proxy, "https": proxy}
         return session
 
-    def httpx_client(self, *, base_url: str = "", timeout: float = 10, verify: bool | str | ssl.SSLContext = True,
-                     proxy: str | None = None, headers: dict[str, str] | None = None) -> httpx.Client:
+    def httpx_client(
+        self,
+        *,
+        base_url: str = "",
+        timeout: float = 10,
+        verify: bool | str | ssl.SSLContext = True,
+        proxy: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Client:
         def before(request: httpx.Request) -> None:
             self.admit(request.method, str(request.url))
 
         def after(response: httpx.Response) -> None:
             response.read()
             request = response.request
-            self.observed(request.method, str(request.url), request.content, response.status_code,
-                          response.headers.get("location"), response.content)
+            self.observed(
+                request.method,
+                str(request.url),
+                request.content,
+                response.status_code,
+                response.headers.get("location"),
+                response.content,
+            )
 
         transport = _GuardedTransport(self, httpx.HTTPTransport(verify=verify, proxy=proxy, trust_env=False))
         return httpx.Client(
@@ -170,7 +197,7 @@ class Guard:
 
 
 def _where(method: str, url: str) -> str:
-    """"POST /restapi/x/v1": how a sentence names a request (no host, no query: no secrets)."""
+    """ "POST /restapi/x/v1": how a sentence names a request (no host, no query: no secrets)."""
     return f"{method.upper()} {urllib3.util.parse_url(url).path or '/'}"
 
 
@@ -188,8 +215,9 @@ class _GuardedTransport(httpx.BaseTransport):
                 response = self.inner.handle_request(request)
                 try:
                     stream = cast(httpx.SyncByteStream, response.stream)  # a sync transport's answer
-                    body, decoded = limits.read_capped(stream, response.headers.get("content-encoding"),
-                                                       self.guard.max_response_bytes, where, bound)
+                    body, decoded = limits.read_capped(
+                        stream, response.headers.get("content-encoding"), self.guard.max_response_bytes, where, bound
+                    )
                 finally:
                     response.close()
         except limits.TransportFailure as exc:
@@ -202,8 +230,13 @@ class _GuardedTransport(httpx.BaseTransport):
         headers = response.headers
         if decoded:  # the body is decoded already: httpx must not decode it again
             headers = httpx.Headers([(k, v) for k, v in headers.multi_items() if k.lower() != "content-encoding"])
-        return httpx.Response(response.status_code, headers=headers, stream=httpx.ByteStream(body),
-                              extensions=response.extensions, request=request)
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            stream=httpx.ByteStream(body),
+            extensions=response.extensions,
+            request=request,
+        )
 
     def close(self) -> None:
         self.inner.close()
@@ -219,12 +252,17 @@ class _GuardedAdapter(HTTPAdapter):
         where = _where(request.method, request.url)
         try:
             with limits.deadline(self.guard.timeout, where) as bound:
-                response = super().send(request, stream=True, timeout=timeout, verify=verify, cert=cert,
-                                        proxies=proxies)
+                response = super().send(
+                    request, stream=True, timeout=timeout, verify=verify, cert=cert, proxies=proxies
+                )
                 try:
-                    content, _ = limits.read_capped(_raw_chunks(response, where),
-                                                    response.headers.get("content-encoding"),
-                                                    self.guard.max_response_bytes, where, bound)
+                    content, _ = limits.read_capped(
+                        _raw_chunks(response, where),
+                        response.headers.get("content-encoding"),
+                        self.guard.max_response_bytes,
+                        where,
+                        bound,
+                    )
                 except BaseException:
                     response.close()  # the rest of the answer is never read: drop the connection
                     raise
@@ -239,8 +277,9 @@ class _GuardedAdapter(HTTPAdapter):
         response._content_consumed = True  # type: ignore[attr-defined]  # requests' private flag; not in its stubs
         response.raw.release_conn()
         body = request.body.encode() if isinstance(request.body, str) else request.body
-        self.guard.observed(request.method, request.url, body, response.status_code,
-                            response.headers.get("location"), response.content)
+        self.guard.observed(
+            request.method, request.url, body, response.status_code, response.headers.get("location"), response.content
+        )
         return response
 
 

@@ -173,8 +173,9 @@ def _bounded(pieces: Iterator[bytes], room: int) -> Iterator[bytes]:
             return
 
 
-def read_capped(raw_chunks: Iterable[bytes], content_encoding: str | None, cap: int, where: str,
-                bound: Deadline | None = None) -> tuple[bytes, bool]:
+def read_capped(
+    raw_chunks: Iterable[bytes], content_encoding: str | None, cap: int, where: str, bound: Deadline | None = None
+) -> tuple[bytes, bool]:
     """The answer, decoded, from its raw chunks; raises AnswerTooLarge past `cap` bytes.
 
     Returns (body, decoded): `decoded` is False when the encoding is not one this module

@@ -97,8 +97,12 @@ def _is(method: str, path_end: str, status: int, media: str = "") -> Callable[[I
     def matches(interaction: Interaction) -> bool:
         request, response = interaction["request"], interaction["response"]
         content_type = " ".join(v for k, vs in response["headers"].items() if k.lower() == "content-type" for v in vs)
-        return (request["method"] == method and re.search(path_end, request["uri"].split("?")[0]) is not None
-                and response["status"]["code"] == status and media in content_type)
+        return (
+            request["method"] == method
+            and re.search(path_end, request["uri"].split("?")[0]) is not None
+            and response["status"]["code"] == status
+            and media in content_type
+        )
 
     return matches
 
@@ -126,53 +130,163 @@ class Mutant:
 
 
 MUTANTS: tuple[Mutant, ...] = (
-    Mutant("itslearning", "send-status-200", "test_send.test_send_accepts_json_media_types*", SEND, _status(200),
-           "killed"),
-    Mutant("itslearning", "send-location-removed", "test_send.test_send_accepts_json_media_types*", SEND,
-           _drop_header("location"), "killed"),
-    Mutant("itslearning", "get-messageid-retyped", "test_scenarios.test_send_and_read*", MESSAGE_JSON,
-           _json_field(lambda m: m.update(MessageId=str(m["MessageId"]))), "killed"),
-    Mutant("itslearning", "get-date-offset", "test_scenarios.test_send_and_read*", MESSAGE_JSON,
-           _json_field(lambda m: m.update(DateReceived=m["DateReceived"].replace("Z", "+02:00"))), "killed"),
-    Mutant("itslearning", "get-content-type-removed", "test_scenarios.test_send_and_read*", MESSAGE_JSON,
-           _drop_header("content-type"), "killed"),
-    Mutant("itslearning", "get-404-becomes-500", "test_send.test_outsider_cannot_read*", NOT_FOUND, _status(500),
-           "killed"),
-    Mutant("itslearning", "xml-element-moved", "test_scenarios.test_send_and_read*", MESSAGE_XML,
-           _move_first_child_last, "killed"),
-    Mutant("itslearning", "xml-namespace-dropped", "test_scenarios.test_send_and_read*", MESSAGE_XML,
-           _text(r' xmlns:i="[^"]*"', ""), "killed"),
-    Mutant("itslearning", "get-optional-field-removed", "test_scenarios.test_send_and_read*", MESSAGE_JSON,
-           _json_field(lambda m: m.pop("ContentUrl", None)), "survivor"),
-    Mutant("itslearning", "xml-charset-added", "test_scenarios.test_send_and_read*", MESSAGE_XML, _add_charset,
-           "survivor"),
-    Mutant("completeempire", "xml-sample-status-500", "test_send.test_the_seed_samples_are_accepted*", CE_XML,
-           _status(500), "killed"),
-    Mutant("completeempire", "xml-answer-labelled-json", "test_send.test_importance_is_a_number_in_json*", CE_XML,
-           _content_type("application/json; charset=utf-8"), "killed"),
-    Mutant("completeempire", "json-answer-labelled-text", "test_send.test_importance_is_a_number_in_json*", CE_JSON,
-           _content_type("text/plain"), "killed"),
-    Mutant("completeempire", "refusal-becomes-200", "test_send.test_bodies_the_binder_cannot_read_are_refused*",
-           CE_REFUSED, _status(200), "killed"),
+    Mutant(
+        "itslearning", "send-status-200", "test_send.test_send_accepts_json_media_types*", SEND, _status(200), "killed"
+    ),
+    Mutant(
+        "itslearning",
+        "send-location-removed",
+        "test_send.test_send_accepts_json_media_types*",
+        SEND,
+        _drop_header("location"),
+        "killed",
+    ),
+    Mutant(
+        "itslearning",
+        "get-messageid-retyped",
+        "test_scenarios.test_send_and_read*",
+        MESSAGE_JSON,
+        _json_field(lambda m: m.update(MessageId=str(m["MessageId"]))),
+        "killed",
+    ),
+    Mutant(
+        "itslearning",
+        "get-date-offset",
+        "test_scenarios.test_send_and_read*",
+        MESSAGE_JSON,
+        _json_field(lambda m: m.update(DateReceived=m["DateReceived"].replace("Z", "+02:00"))),
+        "killed",
+    ),
+    Mutant(
+        "itslearning",
+        "get-content-type-removed",
+        "test_scenarios.test_send_and_read*",
+        MESSAGE_JSON,
+        _drop_header("content-type"),
+        "killed",
+    ),
+    Mutant(
+        "itslearning", "get-404-becomes-500", "test_send.test_outsider_cannot_read*", NOT_FOUND, _status(500), "killed"
+    ),
+    Mutant(
+        "itslearning",
+        "xml-element-moved",
+        "test_scenarios.test_send_and_read*",
+        MESSAGE_XML,
+        _move_first_child_last,
+        "killed",
+    ),
+    Mutant(
+        "itslearning",
+        "xml-namespace-dropped",
+        "test_scenarios.test_send_and_read*",
+        MESSAGE_XML,
+        _text(r' xmlns:i="[^"]*"', ""),
+        "killed",
+    ),
+    Mutant(
+        "itslearning",
+        "get-optional-field-removed",
+        "test_scenarios.test_send_and_read*",
+        MESSAGE_JSON,
+        _json_field(lambda m: m.pop("ContentUrl", None)),
+        "survivor",
+    ),
+    Mutant(
+        "itslearning", "xml-charset-added", "test_scenarios.test_send_and_read*", MESSAGE_XML, _add_charset, "survivor"
+    ),
+    Mutant(
+        "completeempire",
+        "xml-sample-status-500",
+        "test_send.test_the_seed_samples_are_accepted*",
+        CE_XML,
+        _status(500),
+        "killed",
+    ),
+    Mutant(
+        "completeempire",
+        "xml-answer-labelled-json",
+        "test_send.test_importance_is_a_number_in_json*",
+        CE_XML,
+        _content_type("application/json; charset=utf-8"),
+        "killed",
+    ),
+    Mutant(
+        "completeempire",
+        "json-answer-labelled-text",
+        "test_send.test_importance_is_a_number_in_json*",
+        CE_JSON,
+        _content_type("text/plain"),
+        "killed",
+    ),
+    Mutant(
+        "completeempire",
+        "refusal-becomes-200",
+        "test_send.test_bodies_the_binder_cannot_read_are_refused*",
+        CE_REFUSED,
+        _status(200),
+        "killed",
+    ),
     Mutant("completeempire", "success-status-201", "test_send.test_send_false*", CE_JSON, _status(201), "survivor"),
-    Mutant("completeempire", "success-body-removed", "test_send.test_send_false*", CE_JSON, _text(r"^.*$", ""),
-           "survivor"),
-    Mutant("highq", "conversation-status-202", "test_conversation.test_a_conversation_in_the_json_form_starts*",
-           CONVERSATION_JSON, _status(202), "killed"),
-    Mutant("highq", "conversationid-removed", "test_conversation.test_a_conversation_in_the_json_form_starts*",
-           CONVERSATION_JSON, _json_field(lambda c: c.pop("conversationid", None)), "killed"),
-    Mutant("highq", "messageid-removed", "test_conversation.test_a_conversation_in_the_json_form_starts*",
-           CONVERSATION_JSON, _json_field(lambda c: c["messages"]["message"][0].pop("messageid", None)), "killed"),
-    Mutant("highq", "xml-root-renamed", "test_conversation.test_a_conversation_in_the_xml_form_starts*",
-           CONVERSATION_XML, _text(r"<conversation>(.*)</conversation>", r"<newConversation>\1</newConversation>"),
-           "killed"),
-    Mutant("highq", "error-object-as-text", "test_conversation.test_invalid_conversations_are_refused*", HQ_ERROR_JSON,
-           _text(r"^.*$", "Problem with parameters"), "killed"),
-    Mutant("highq", "one-element-list-as-object", "test_conversation.test_a_conversation_in_the_json_form_starts*",
-           CONVERSATION_JSON, _json_field(lambda c: c["messages"].update(message=c["messages"]["message"][0])),
-           "survivor"),
-    Mutant("highq", "status-200-for-201", "test_conversation.test_a_conversation_in_the_json_form_starts*",
-           CONVERSATION_JSON, _status(200), "survivor"),
+    Mutant(
+        "completeempire", "success-body-removed", "test_send.test_send_false*", CE_JSON, _text(r"^.*$", ""), "survivor"
+    ),
+    Mutant(
+        "highq",
+        "conversation-status-202",
+        "test_conversation.test_a_conversation_in_the_json_form_starts*",
+        CONVERSATION_JSON,
+        _status(202),
+        "killed",
+    ),
+    Mutant(
+        "highq",
+        "conversationid-removed",
+        "test_conversation.test_a_conversation_in_the_json_form_starts*",
+        CONVERSATION_JSON,
+        _json_field(lambda c: c.pop("conversationid", None)),
+        "killed",
+    ),
+    Mutant(
+        "highq",
+        "messageid-removed",
+        "test_conversation.test_a_conversation_in_the_json_form_starts*",
+        CONVERSATION_JSON,
+        _json_field(lambda c: c["messages"]["message"][0].pop("messageid", None)),
+        "killed",
+    ),
+    Mutant(
+        "highq",
+        "xml-root-renamed",
+        "test_conversation.test_a_conversation_in_the_xml_form_starts*",
+        CONVERSATION_XML,
+        _text(r"<conversation>(.*)</conversation>", r"<newConversation>\1</newConversation>"),
+        "killed",
+    ),
+    Mutant(
+        "highq",
+        "error-object-as-text",
+        "test_conversation.test_invalid_conversations_are_refused*",
+        HQ_ERROR_JSON,
+        _text(r"^.*$", "Problem with parameters"),
+        "killed",
+    ),
+    Mutant(
+        "highq",
+        "one-element-list-as-object",
+        "test_conversation.test_a_conversation_in_the_json_form_starts*",
+        CONVERSATION_JSON,
+        _json_field(lambda c: c["messages"].update(message=c["messages"]["message"][0])),
+        "survivor",
+    ),
+    Mutant(
+        "highq",
+        "status-200-for-201",
+        "test_conversation.test_a_conversation_in_the_json_form_starts*",
+        CONVERSATION_JSON,
+        _status(200),
+        "survivor",
+    ),
 )
 
 
@@ -189,8 +303,17 @@ class MutantResult:
 
 def _replay(folder: Path, api: str, manifest: dict, report_dir: Path):
     with open(os.devnull, "w") as quiet:
-        return run(RunOptions(mode="replay", cassette_dir=folder, apis=[api], report_dir=report_dir,
-                              seed=manifest["seed"], max_examples=manifest["max_examples"]), log=quiet)
+        return run(
+            RunOptions(
+                mode="replay",
+                cassette_dir=folder,
+                apis=[api],
+                report_dir=report_dir,
+                seed=manifest["seed"],
+                max_examples=manifest["max_examples"],
+            ),
+            log=quiet,
+        )
 
 
 def _outcomes(result) -> dict[str, str]:
@@ -217,8 +340,10 @@ def run_mutants(source: Path, apis: list[str], *, jobs: int = 2, log: TextIO | N
     progress = Progress("selftest: mutants", len(chosen), log if log is not None else io.StringIO())
     with tempfile.TemporaryDirectory(prefix="msgconform-mutants-") as scratch:
         scratch_path = Path(scratch)
-        baselines = {api: _outcomes(_replay(source, api, manifest, scratch_path / f"base-{api}"))
-                     for api in {m.api for m in chosen}}
+        baselines = {
+            api: _outcomes(_replay(source, api, manifest, scratch_path / f"base-{api}"))
+            for api in {m.api for m in chosen}
+        }
 
         def one(index_mutant: tuple[int, Mutant]) -> MutantResult:
             index, mutant = index_mutant
@@ -259,7 +384,11 @@ def print_results(results: list[MutantResult], out) -> None:
     unexpected = [r.mutant.name for r in killable if r.status != "killed"]
     wrongly_killed = [r.mutant.name for r in results if r.mutant.expected == "survivor" and r.status == "killed"]
     print("", file=out)
-    print(f"mutants killed: {len(killed)}/{len(killable)}; expected survivors: {', '.join(survivors) or 'none'}",
-          file=out)
-    print(f"unexpected survivors: {', '.join(unexpected) or 'none'}; "
-          f"allowed changes wrongly blamed: {', '.join(wrongly_killed) or 'none'}", file=out)
+    print(
+        f"mutants killed: {len(killed)}/{len(killable)}; expected survivors: {', '.join(survivors) or 'none'}", file=out
+    )
+    print(
+        f"unexpected survivors: {', '.join(unexpected) or 'none'}; "
+        f"allowed changes wrongly blamed: {', '.join(wrongly_killed) or 'none'}",
+        file=out,
+    )

@@ -46,7 +46,7 @@ PROBES: dict[str, Probe] = {
 # What a refusal may mean beyond bad credentials, said in the same one line.
 HINTS: dict[tuple[str, int], str] = {
     ("superoffice", 403): "; the EMail agent is not available in SuperOffice Online unless access was "
-                          "requested when the app was registered",
+    "requested when the app was registered",
 }
 PROBE_TIMEOUT = 5.0
 
@@ -67,8 +67,10 @@ def check(target: ApiTarget) -> None:
                 # Only the status matters: the answer's body is never read (a target that
                 # trickles or bloats its bodies is the suite's to judge), and the head is
                 # bounded as a whole (msgconform.limits).
-                with (limits.deadline(timeout, f"{method} {path.split('?')[0]}"),
-                      client.stream(method, url, headers={**user.headers, **extra}, content=probe.body) as response):
+                with (
+                    limits.deadline(timeout, f"{method} {path.split('?')[0]}"),
+                    client.stream(method, url, headers={**user.headers, **extra}, content=probe.body) as response,
+                ):
                     pass
             except (httpx.TimeoutException, limits.ExchangeTimeout):
                 raise PreflightError(f"{target.api}: {target.base_url} did not answer within {timeout:g} s") from None

@@ -97,8 +97,9 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
             if options.targets is not None or options.faults:
                 raise UsageError("--replay needs no --targets: the cassettes' manifest describes the run")
             manifest = cassettes.read_manifest(options.cassette_dir)
-            cassettes.check_replayable(options.cassette_dir, manifest, seed=options.seed,
-                                       max_examples=options.max_examples)
+            cassettes.check_replayable(
+                options.cassette_dir, manifest, seed=options.seed, max_examples=options.max_examples
+            )
             targets = cassettes.replay_targets(options.cassette_dir, manifest, options.apis)
             suite_cassettes = options.cassette_dir
             print(f"msgconform: replaying {options.cassette_dir} ({', '.join(targets)}), no network", file=log)
@@ -138,10 +139,18 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
 
         def suite(api: str):
             def job(stream) -> None:
-                batch = _run_suite(targets.select([api]), options, workdir / api, stream, suite_cassettes, life,
-                                   select=chosen.of(api) if chosen is not None else None)
+                batch = _run_suite(
+                    targets.select([api]),
+                    options,
+                    workdir / api,
+                    stream,
+                    suite_cassettes,
+                    life,
+                    select=chosen.of(api) if chosen is not None else None,
+                )
                 finished_events[api] = batch
                 progress.finished(api, _suite_outcome(batch))
+
             return job
 
         events: list[dict] = []
@@ -160,8 +169,9 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
         evidence = [r for path in sorted(workdir.glob("**/evidence.jsonl")) for r in allure_results.read_evidence(path)]
         if recording is not None:
             if interrupted or any(event["kind"] in ("harness", "stopped") for event in events):
-                print(f"msgconform: the recording did not finish cleanly; {options.cassette_dir} left as it was",
-                      file=log)
+                print(
+                    f"msgconform: the recording did not finish cleanly; {options.cassette_dir} left as it was", file=log
+                )
             else:
                 cassettes.commit_folder(recording, options.cassette_dir)
                 print(f"msgconform: cassettes written to {options.cassette_dir}", file=log)
@@ -193,9 +203,12 @@ def run(options: RunOptions, *, log=sys.stderr) -> RunResult:
     allure_results.write_allure_results(report, results_dir, evidence)
     status = exit_status(report)
     if report.baseline is not None and report.baseline.stale and report.strict:
-        print(f"msgconform: --strict: {len(report.baseline.stale)} stale baseline entr"
-              f"{'y' if len(report.baseline.stale) == 1 else 'ies'} in {report.baseline.file} fail the run "
-              f"(the vendor mended them; ratchet it: msgconform baseline --update FILE --out FILE)", file=log)
+        print(
+            f"msgconform: --strict: {len(report.baseline.stale)} stale baseline entr"
+            f"{'y' if len(report.baseline.stale) == 1 else 'ies'} in {report.baseline.file} fail the run "
+            f"(the vendor mended them; ratchet it: msgconform baseline --update FILE --out FILE)",
+            file=log,
+        )
     return RunResult(report, status, events)
 
 
@@ -205,8 +218,9 @@ def _interrupted_events(unfinished: list[str], workdir: Path, signal_name: str) 
     events = []
     for api in unfinished:
         events += outcomes.read_events(workdir / api / "events.jsonl")
-        events.append({"kind": "stopped", "api": api, "test": "<run>",
-                       "details": f"the run was interrupted ({signal_name})"})
+        events.append(
+            {"kind": "stopped", "api": api, "test": "<run>", "details": f"the run was interrupted ({signal_name})"}
+        )
     return events
 
 
@@ -242,8 +256,15 @@ def _cache_dir() -> Path:
     return Path(base) / "msgconform"
 
 
-def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, cassette_dir: Path | None,
-               life: lifecycle.Lifecycle | None = None, select: frozenset[str] | None = None) -> list[dict]:
+def _run_suite(
+    targets: Targets,
+    options: RunOptions,
+    workdir: Path,
+    log,
+    cassette_dir: Path | None,
+    life: lifecycle.Lifecycle | None = None,
+    select: frozenset[str] | None = None,
+) -> list[dict]:
     workdir.mkdir(parents=True, exist_ok=True)
     targets_file = workdir / "targets.toml"
     fd = os.open(targets_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -255,19 +276,34 @@ def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, casset
     for plugin in SUITE_PLUGINS:
         command += ["-p", plugin]
     command += [
-        "-c", str(suites / "pytest.ini"),
-        "--rootdir", str(suites),
-        "--confcutdir", str(suites),
-        "-q", "--tb=line", "-rN", "--color=no",
-        "--msgconform-targets", str(targets_file),
-        "--msgconform-events", str(events_file),
-        "--msgconform-mode", options.mode,
-        "--msgconform-seed", str(options.seed),
-        "--msgconform-max-examples", str(options.max_examples),
+        "-c",
+        str(suites / "pytest.ini"),
+        "--rootdir",
+        str(suites),
+        "--confcutdir",
+        str(suites),
+        "-q",
+        "--tb=line",
+        "-rN",
+        "--color=no",
+        "--msgconform-targets",
+        str(targets_file),
+        "--msgconform-events",
+        str(events_file),
+        "--msgconform-mode",
+        options.mode,
+        "--msgconform-seed",
+        str(options.seed),
+        "--msgconform-max-examples",
+        str(options.max_examples),
         # Allure: results of the suite's tests, and the exchanges behind each case (evidence)
-        "-p", "allure_pytest.plugin", "--alluredir", str((options.report_dir / allure_results.RESULTS_DIR).resolve()),
+        "-p",
+        "allure_pytest.plugin",
+        "--alluredir",
+        str((options.report_dir / allure_results.RESULTS_DIR).resolve()),
         "--allure-no-capture",  # captured output is not redacted; the exchanges are attached redacted
-        "--msgconform-evidence", str(workdir / "evidence.jsonl"),
+        "--msgconform-evidence",
+        str(workdir / "evidence.jsonl"),
     ]
     if options.allow_attacks:
         command.append("--msgconform-allow-attacks")
@@ -305,8 +341,9 @@ def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, casset
     if returncode is None:  # past max_duration and the grace: the suite did not stop by itself
         life.stop(process)
         returncode = process.returncode
-        stopped_by_us = (f"stopped when max_duration was reached ({backstop:g} s with the grace; "
-                         "the suite did not stop by itself)")
+        stopped_by_us = (
+            f"stopped when max_duration was reached ({backstop:g} s with the grace; the suite did not stop by itself)"
+        )
     events = outcomes.read_events(events_file)
     stopped = {event["api"] for event in events if event["kind"] == "stopped"}
     killed = lifecycle.describe_exit(returncode)
@@ -314,8 +351,9 @@ def _run_suite(targets: Targets, options: RunOptions, workdir: Path, log, casset
         if stopped_by_us is not None:
             events.append({"kind": "stopped", "api": api, "test": "<session>", "details": stopped_by_us})
         elif killed is not None:
-            events.append({"kind": "stopped", "api": api, "test": "<session>",
-                           "details": f"the suite process was {killed}"})
+            events.append(
+                {"kind": "stopped", "api": api, "test": "<session>", "details": f"the suite process was {killed}"}
+            )
         elif returncode not in (0, 1) and api not in stopped:
             detail = f"the suite ended with pytest status {returncode}"
             events.append({"kind": "harness", "api": api, "test": "<session>", "details": detail})

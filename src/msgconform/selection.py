@@ -75,8 +75,9 @@ class Selection:
         if not chosen:
             skipped = skipped_api(catalogue.load(result.api), result.target, NOT_SELECTED)
             return skipped
-        cases = [item if item.case.id in chosen else CaseOutcome(item.case, "skip", 0, NOT_SELECTED)
-                 for item in result.cases]
+        cases = [
+            item if item.case.id in chosen else CaseOutcome(item.case, "skip", 0, NOT_SELECTED) for item in result.cases
+        ]
         return replace(result, cases=cases)
 
 
@@ -139,13 +140,17 @@ def _read_suite(suite_dir: Path) -> SuiteMap:
             if name.startswith("test"):
                 by_test[(path.name, name)] = frozenset(cases)
                 tests.append((path.name, name))
-    return SuiteMap(api=suite_dir.name, shared=frozenset(shared), by_test=by_test, by_module=by_module,
-                    tests=tuple(tests))
+    return SuiteMap(
+        api=suite_dir.name, shared=frozenset(shared), by_test=by_test, by_module=by_module, tests=tuple(tests)
+    )
 
 
 def _case_ids(node: ast.AST) -> set[str]:
-    return {n.value for n in ast.walk(node)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and CASE_ID.match(n.value)}
+    return {
+        n.value
+        for n in ast.walk(node)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and CASE_ID.match(n.value)
+    }
 
 
 def _cases_per_function(tree: ast.Module) -> dict[str, set[str]]:
@@ -184,8 +189,7 @@ def _cases_per_function(tree: ast.Module) -> dict[str, set[str]]:
     return result
 
 
-def tests_to_run(tests: Sequence[tuple[str, str]], suite: SuiteMap, selected: frozenset[str],
-                 mode: str) -> list[bool]:
+def tests_to_run(tests: Sequence[tuple[str, str]], suite: SuiteMap, selected: frozenset[str], mode: str) -> list[bool]:
     """For each collected test, in collection order, (module file name, function name):
     whether the run keeps it (see the module docstring for replay's rule)."""
     needed = [bool(suite.can_judge(module, function) & selected) for module, function in tests]

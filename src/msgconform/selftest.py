@@ -68,30 +68,48 @@ def _cases(api: str, names: Iterable[str], report_dir: Path, record_to: Path | N
     (for the behaviour diff, `msgconform.diff`: the same run, no second one)."""
     recording: dict[str, Any] = {"mode": "record", "cassette_dir": record_to} if record_to is not None else {}
     with open(os.devnull, "w") as quiet:
-        result = run(RunOptions(apis=[api], faults=list(names), max_examples=MAX_EXAMPLES, report_dir=report_dir,
-                                **recording), log=quiet)
+        result = run(
+            RunOptions(apis=[api], faults=list(names), max_examples=MAX_EXAMPLES, report_dir=report_dir, **recording),
+            log=quiet,
+        )
     return {item.case.id: item for item in result.report.apis[0].cases}
 
 
 def check_faithful(api: str, report_dir: Path, record_to: Path | None = None) -> Finding:
     cases = _cases(api, [], report_dir, record_to)
-    return Finding("faithful", api, "(no fault)", not_passing={
-        cid: f"{c.outcome}: {c.details}" for cid, c in cases.items() if c.outcome != "pass" or c.checked < 1})
+    return Finding(
+        "faithful",
+        api,
+        "(no fault)",
+        not_passing={
+            cid: f"{c.outcome}: {c.details}" for cid, c in cases.items() if c.outcome != "pass" or c.checked < 1
+        },
+    )
 
 
 def check_variant(entry: registry.Entry, report_dir: Path, record_to: Path | None = None) -> Finding:
     cases = _cases(entry.api, [entry.name], report_dir, record_to)
-    return Finding("variant", entry.api, entry.name, disturbed={
-        cid: f"{c.outcome}: {c.details}" for cid, c in cases.items() if c.outcome in (*FAILED, "error")})
+    return Finding(
+        "variant",
+        entry.api,
+        entry.name,
+        disturbed={cid: f"{c.outcome}: {c.details}" for cid, c in cases.items() if c.outcome in (*FAILED, "error")},
+    )
 
 
 def check_fault(entry: registry.Entry, report_dir: Path, record_to: Path | None = None) -> Finding:
     cases = _cases(entry.api, [entry.name], report_dir, record_to)
     return Finding(
-        "fault", entry.api, entry.name, expected=entry.catches,
+        "fault",
+        entry.api,
+        entry.name,
+        expected=entry.catches,
         missed=[cid for cid in entry.catches if cases[cid].outcome not in FAILED],
-        disturbed={cid: f"{c.outcome}: {c.details}" for cid, c in cases.items()
-                   if cid not in entry.catches and c.outcome in (*FAILED, "error")},
+        disturbed={
+            cid: f"{c.outcome}: {c.details}"
+            for cid, c in cases.items()
+            if cid not in entry.catches and c.outcome in (*FAILED, "error")
+        },
     )
 
 
@@ -114,8 +132,9 @@ def plan(apis: Iterable[str], names: Iterable[str] = ()) -> list[tuple[str, Call
     return jobs
 
 
-def main(apis: list[str], names: Sequence[str] = (), *, jobs: int = 2, out=None, log=None,
-         cassette_dir: Path | None = None) -> int:
+def main(
+    apis: list[str], names: Sequence[str] = (), *, jobs: int = 2, out=None, log=None, cassette_dir: Path | None = None
+) -> int:
     """Faults, variants and faithful servers (their outcome decides the exit status), then,
     when `cassette_dir` holds a recording, response mutation over it (printed, scored)."""
     out, log = out or sys.stdout, log or sys.stderr
@@ -156,8 +175,11 @@ def _mutate(cassette_dir: Path, apis: list[str], jobs: int, out, log) -> None:
     from msgconform.cassettes import MANIFEST
 
     if not (cassette_dir / MANIFEST).is_file():
-        print(f"msgconform: selftest: no recording in {cassette_dir}, so no response mutation "
-              "(record one with `msgconform run --record`)", file=log)
+        print(
+            f"msgconform: selftest: no recording in {cassette_dir}, so no response mutation "
+            "(record one with `msgconform run --record`)",
+            file=log,
+        )
         return
     print(f"msgconform: selftest: mutating responses recorded in {cassette_dir}", file=log)
     print("", file=out)
@@ -178,6 +200,9 @@ def _table(findings: list[Finding], out) -> None:
     variants = [f for f in findings if f.kind == "variant"]
     faithful = [f for f in findings if f.kind == "faithful"]
     print("", file=out)
-    print(f"faults caught: {sum(not f.missed and not f.disturbed for f in faults)}/{len(faults)}; "
-          f"variants passed: {sum(f.ok for f in variants)}/{len(variants)}; "
-          f"faithful servers passing: {sum(f.ok for f in faithful)}/{len(faithful)}", file=out)
+    print(
+        f"faults caught: {sum(not f.missed and not f.disturbed for f in faults)}/{len(faults)}; "
+        f"variants passed: {sum(f.ok for f in variants)}/{len(variants)}; "
+        f"faithful servers passing: {sum(f.ok for f in faithful)}/{len(faithful)}",
+        file=out,
+    )

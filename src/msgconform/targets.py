@@ -86,8 +86,17 @@ REMOTE_RATE_LIMIT = 5.0  # requests per second, when the host is not loopback
 REMOTE_MAX_REQUESTS = 2000  # per API and run, when the host is not loopback
 REMOTE_MAX_DURATION = 900.0  # seconds for one API's whole run, when the host is not loopback
 
-_API_KEYS = {"base_url", "users", "timeout", "rate_limit", "max_requests", "verify", "proxy",
-             "max_response_bytes", "max_duration"}
+_API_KEYS = {
+    "base_url",
+    "users",
+    "timeout",
+    "rate_limit",
+    "max_requests",
+    "verify",
+    "proxy",
+    "max_response_bytes",
+    "max_duration",
+}
 _SMTP_KEYS = {"listen", "port", "advertise", "imap_port"}
 REMOTE_MAX_EMAILS = 50  # per run, when the SuperOffice target is not loopback
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -112,10 +121,7 @@ class User:
 
     def __repr__(self) -> str:
         hidden = dict.fromkeys(self.headers, "***")
-        return (
-            f"User(role={self.role!r}, id={self.id!r}, name={self.name!r}, "
-            f"email={self.email!r}, headers={hidden!r})"
-        )
+        return f"User(role={self.role!r}, id={self.id!r}, name={self.name!r}, email={self.email!r}, headers={hidden!r})"
 
 
 @dataclass(frozen=True)
@@ -242,8 +248,9 @@ class _Table:
     """A TOML table being read. Unknown keys are refused up front; values are read by key
     with ``${NAME}`` resolved and their type checked, and failures name the key path."""
 
-    def __init__(self, data: dict[str, Any], path: tuple[str, ...], ctx: _Context,
-                 allowed: Iterable[str] | None = None) -> None:
+    def __init__(
+        self, data: dict[str, Any], path: tuple[str, ...], ctx: _Context, allowed: Iterable[str] | None = None
+    ) -> None:
         self.data, self.path, self.ctx = data, path, ctx
         if allowed is not None:
             for key in data:
@@ -274,9 +281,7 @@ class _Table:
     @overload
     def table(self, key: str, allowed: Iterable[str] | None = None, *, required: bool = False) -> _Table | None: ...
 
-    def table(
-        self, key: str, allowed: Iterable[str] | None = None, *, required: bool = False
-    ) -> _Table | None:
+    def table(self, key: str, allowed: Iterable[str] | None = None, *, required: bool = False) -> _Table | None:
         value = self.get(key, "table", required=required)
         return None if value is None else _Table(value, (*self.path, key), self.ctx, allowed)
 
@@ -350,7 +355,8 @@ def _read_api(api: str, table: _Table) -> ApiTarget:
         max_response_bytes=max_response_bytes,
         max_duration=None if max_duration is None else float(max_duration),
         max_emails=(table.positive("max_emails", "integer") or (None if loopback else REMOTE_MAX_EMAILS))
-        if rules.smtp else None,
+        if rules.smtp
+        else None,
     )
 
 
@@ -449,8 +455,9 @@ def _read_smtp(table: _Table | None) -> Smtp:
     imap_port = table.get("imap_port", "integer")
     if imap_port is not None and not 0 <= imap_port <= 65535:
         table.fail("imap_port", "must be between 0 and 65535")
-    return Smtp(listen=listen, port=Smtp.port if port is None else port, advertise=advertise or listen,
-                imap_port=imap_port)
+    return Smtp(
+        listen=listen, port=Smtp.port if port is None else port, advertise=advertise or listen, imap_port=imap_port
+    )
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -508,8 +515,14 @@ def _is_kind(value: Any, kind: str) -> bool:
 
 def _kind_of(value: Any) -> str:
     """The TOML type of a value, for messages that must not quote the value."""
-    for kind, python_type in (("a boolean", bool), ("an integer", int), ("a float", float),
-                              ("a string", str), ("a table", dict), ("an array", list)):
+    for kind, python_type in (
+        ("a boolean", bool),
+        ("an integer", int),
+        ("a float", float),
+        ("a string", str),
+        ("a table", dict),
+        ("an array", list),
+    ):
         if isinstance(value, python_type):
             return kind
     return "a date or time"

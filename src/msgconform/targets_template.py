@@ -89,8 +89,7 @@ _APIS: dict[str, _Api] = {
     "highq": _Api(
         title="Thomson Reuters HighQ, Messages API (conversations)",
         base_url="https://highq.example/your-instance/api",
-        base_url_help="up to and including /api, such as https://{host}/{instance}/api; "
-        "/4/conversations/ is appended",
+        base_url_help="up to and including /api, such as https://{host}/{instance}/api; /4/conversations/ is appended",
         roles=(
             _Role("sender", "starts the suite's conversations"),
             _Role("recipient", "is added to them"),
@@ -173,8 +172,9 @@ def _optional_keys(spec: _Api) -> list[str]:
         "max_requests = 2000            # requests in this API's whole run (default 2000; none on loopback)",
     ]
     if spec.smtp:
-        lines.append("max_emails = 50                # e-mails the run may ask the target to send "
-                     "(default 50; none on loopback)")
+        lines.append(
+            "max_emails = 50                # e-mails the run may ask the target to send (default 50; none on loopback)"
+        )
     lines += [
         "max_response_bytes = 16777216  # a cap on each answer's decoded size (default 16 MiB)",
         "max_duration = 900             # seconds for this API's whole run (default 900; none on loopback)",

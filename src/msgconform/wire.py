@@ -61,8 +61,12 @@ def _codec(spec: Mapping[str, Any]) -> XmlCodec:
     return entry[1]
 
 
-def decode(spec: Mapping[str, Any] | None, operation: Mapping[str, Any] | None, content_type: str | None,
-           content: bytes | str | None) -> Any:
+def decode(
+    spec: Mapping[str, Any] | None,
+    operation: Mapping[str, Any] | None,
+    content_type: str | None,
+    content: bytes | str | None,
+) -> Any:
     """The value of a request body as sent (see the module docstring)."""
     if isinstance(content, str):
         content = content.encode("utf-8")

@@ -58,6 +58,8 @@ def _with_body(check):
 
 
 response_check(API, "CE-RESP-001", operations=SEND)(
-    _with_body(generic.content_type_as_asked(SUCCESS, generic.JSON_TYPES)))
+    _with_body(generic.content_type_as_asked(SUCCESS, generic.JSON_TYPES))
+)
 response_check(API, "CE-RESP-002", operations=SEND)(
-    _with_body(generic.content_type_as_asked(SUCCESS, generic.XML_TYPES)))
+    _with_body(generic.content_type_as_asked(SUCCESS, generic.XML_TYPES))
+)

@@ -85,8 +85,9 @@ class Owner:
             name = key.lower() if isinstance(key, str) else key
             if name == "parent_id" and isinstance(item, str):
                 if self.pools.messages:
-                    out[key] = self.pools.messages[int(hashlib.sha256(item.encode()).hexdigest()[:8], 16)
-                                                   % len(self.pools.messages)]
+                    out[key] = self.pools.messages[
+                        int(hashlib.sha256(item.encode()).hexdigest()[:8], 16) % len(self.pools.messages)
+                    ]
                 continue  # no message of this run yet: left out
             out[key] = self._member(name, item)
         return out
@@ -132,8 +133,15 @@ class CompleteEmpire:
         """A valid message to the recipient in `field` (to, cc or bcc), with a subject and a body."""
         return {field: [self.recipient()], "subject": self.subject(label), "body": f"{MARK} {label}", **members}
 
-    def send(self, body: Any, *, media_type: str = "application/json", accept: str = "application/json",
-             role: str = "sender", raw: bytes | None = None) -> Exchange:
+    def send(
+        self,
+        body: Any,
+        *,
+        media_type: str = "application/json",
+        accept: str = "application/json",
+        role: str = "sender",
+        raw: bytes | None = None,
+    ) -> Exchange:
         """Send `body` written in `media_type` (JSON, XML by the codec, or a jQuery-style form),
         or the bytes `raw` as they are."""
         content = raw if raw is not None else encode(self.harness, body, media_type)

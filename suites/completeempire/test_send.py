@@ -24,8 +24,9 @@ def success(status: int) -> bool:
 
 
 def seed_json() -> dict:
-    return specs.operation(spec(), "sendMessage")[2]["requestBody"]["content"]["application/json"]["examples"][
-        "seed"]["value"]
+    return specs.operation(spec(), "sendMessage")[2]["requestBody"]["content"]["application/json"]["examples"]["seed"][
+        "value"
+    ]
 
 
 def seed_xml_value() -> dict:
@@ -84,8 +85,9 @@ def test_the_full_sample_and_server_generated_members(completeempire):
         return
     named = named_id(ex)
     echoed = "no id" if named is None else "the id sent" if named == sent_id else "a new id"
-    ce.recorder.observe("CE-INFO-004", f"a send carrying id, ts, created_date and can_delete answered {ex.status} "
-                                       f"naming {echoed}")
+    ce.recorder.observe(
+        "CE-INFO-004", f"a send carrying id, ts, created_date and can_delete answered {ex.status} naming {echoed}"
+    )
 
 
 def test_send_false(completeempire):
@@ -121,8 +123,11 @@ def test_bodies_the_binder_cannot_read_are_refused(completeempire):
     bodies = [
         ("JSON that is not well-formed", json.dumps(good).encode()[:-1], "application/json"),
         ("a string for the To list", json.dumps({**good, "to": "rita"}).encode(), "application/json"),
-        ("a sender_account_id that is no guid", json.dumps({**good, "sender_account_id": "me"}).encode(),
-         "application/json"),
+        (
+            "a sender_account_id that is no guid",
+            json.dumps({**good, "sender_account_id": "me"}).encode(),
+            "application/json",
+        ),
         ("an importance no member has", json.dumps({**good, "importance": "Urgent"}).encode(), "text/json"),
         ("a send that is no boolean", json.dumps({**good, "send": "maybe"}).encode(), "application/json"),
         ("XML that is not well-formed", xml_good[:-20], "application/xml"),

@@ -102,8 +102,15 @@ def created(ex: Exchange) -> Created | str:
         except (ElementTree.ParseError, DefusedXmlException) as exc:
             return f"{ex.status} body is not readable XML ({type(exc).__name__})"
         found = [c.text for c in root if _local(c.tag) == "conversationid"]
-        ids = [i.text for w in root if _local(w.tag) == "messages" for m in w if _local(m.tag) == "message"
-               for i in m if _local(i.tag) == "messageid"]
+        ids = [
+            i.text
+            for w in root
+            if _local(w.tag) == "messages"
+            for m in w
+            if _local(m.tag) == "message"
+            for i in m
+            if _local(i.tag) == "messageid"
+        ]
         return Created(found[0] if found else None, ids)
     try:
         body = json.loads(ex.content)

@@ -49,12 +49,16 @@ class HighQ:
             "messages": {"message": [{"html": self.html(label)} for _ in range(messages)]},
         }
 
-    def create(self, body: Any, *, media_type: str = "application/json", accept: str = "application/json",
-               role: str = "sender") -> Exchange:
+    def create(
+        self, body: Any, *, media_type: str = "application/json", accept: str = "application/json", role: str = "sender"
+    ) -> Exchange:
         """Start a conversation with `body` written in `media_type` (JSON, or XML by the codec)."""
         with self.harness.client(role) as client:
-            response = client.post(CONVERSATIONS, content=encode(self.harness, body, media_type),
-                                   headers={"Content-Type": media_type, "Accept": accept})
+            response = client.post(
+                CONVERSATIONS,
+                content=encode(self.harness, body, media_type),
+                headers={"Content-Type": media_type, "Accept": accept},
+            )
         return self.harness.judged(response, role, body)
 
     def exercise(self, case: Any) -> Exchange | None:

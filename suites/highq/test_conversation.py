@@ -43,13 +43,19 @@ def test_a_conversation_in_the_xml_form_starts(highq):
 def test_conversations_of_several_messages_start(highq):
     """Two and three messages, each with html, in the JSON and the XML form: HQ-CONV-006
     (one distinct messageid per message, counted on the wire) judges every answer."""
-    for count, media_type in ((2, "application/json"), (3, "application/xml"), (3, "application/json"),
-                              (2, "application/xml")):
-        ex = highq.create(highq.conversation(f"{count} messages", messages=count), media_type=media_type,
-                          accept=media_type)
+    for count, media_type in (
+        (2, "application/json"),
+        (3, "application/xml"),
+        (3, "application/json"),
+        (2, "application/xml"),
+    ):
+        ex = highq.create(
+            highq.conversation(f"{count} messages", messages=count), media_type=media_type, accept=media_type
+        )
         if not 200 <= ex.status < 300:
-            highq.harness.recorder.skip("HQ-CONV-006", f"a conversation of {count} messages ({media_type}) "
-                                                       f"answered {ex.status}")
+            highq.harness.recorder.skip(
+                "HQ-CONV-006", f"a conversation of {count} messages ({media_type}) answered {ex.status}"
+            )
 
 
 def test_invalid_conversations_are_refused(highq):
@@ -69,6 +75,7 @@ def test_invalid_conversations_are_refused(highq):
         ex = highq.create(body, accept=accept)
         refused = 400 <= ex.status < 500
         highq.harness.recorder.judge(
-            "HQ-ERR-002", refused,
-            f"a conversation with {label} answered {ex.status} ({ex.where}, {json.dumps(body)[:80]})"
+            "HQ-ERR-002",
+            refused,
+            f"a conversation with {label} answered {ex.status} ({ex.where}, {json.dumps(body)[:80]})",
         )

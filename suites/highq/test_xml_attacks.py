@@ -43,8 +43,9 @@ def _conversation(dtd: str, userid: str, html: str) -> bytes:
 def _post(highq, body: bytes):
     with highq.harness.client("sender") as client:
         start = time.monotonic()
-        response = client.post(CONVERSATIONS, content=body,
-                               headers={"Content-Type": "application/xml", "Accept": "application/json"})
+        response = client.post(
+            CONVERSATIONS, content=body, headers={"Content-Type": "application/xml", "Accept": "application/json"}
+        )
         return response, time.monotonic() - start
 
 
@@ -52,8 +53,10 @@ def test_entities_are_not_expanded(highq):
     """HQ-SEC-001: two internal entities that join into a canary, and a local file."""
     if not _attacks_allowed(highq):
         pytest.skip("hostile XML only against loopback targets")
-    dtd = (f'<!DOCTYPE conversation [<!ENTITY a "{CANARY[0]}"><!ENTITY b "{CANARY[1]}">'
-           f'<!ENTITY xxe SYSTEM "file:///etc/hostname">]>')
+    dtd = (
+        f'<!DOCTYPE conversation [<!ENTITY a "{CANARY[0]}"><!ENTITY b "{CANARY[1]}">'
+        f'<!ENTITY xxe SYSTEM "file:///etc/hostname">]>'
+    )
     body = _conversation(dtd, "&a;&b;", "&xxe; [msgconform] entities &a;&b;")
     response, elapsed = _post(highq, body)
     recorder = highq.harness.recorder
@@ -66,18 +69,18 @@ def test_entities_are_not_expanded(highq):
     hostname = socket.gethostname() if highq.harness.target.is_loopback else None
     seen = response.text
     expanded = "".join(CANARY) in seen or bool(hostname and hostname in seen) or "external entity xxe expanded" in seen
-    recorder.judge("HQ-SEC-001", not expanded,
-                   f"an XML entity was expanded into the {response.status_code} answer"
-                   " (the canary or a file's content)")
+    recorder.judge(
+        "HQ-SEC-001",
+        not expanded,
+        f"an XML entity was expanded into the {response.status_code} answer (the canary or a file's content)",
+    )
 
 
 def test_entity_bomb_is_refused_quickly(highq):
     """HQ-SEC-002: "billion laughs", ten levels of ten expansions each."""
     if not _attacks_allowed(highq):
         pytest.skip("hostile XML only against loopback targets")
-    levels = ['<!ENTITY lol0 "lol">'] + [
-        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
-    ]
+    levels = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)]
     dtd = "<!DOCTYPE conversation [" + "".join(levels) + "]>"
     response, elapsed = _post(highq, _conversation(dtd, "&lol9;", "[msgconform] bomb"))
     recorder = highq.harness.recorder

@@ -70,8 +70,14 @@ def last_dates_are_utc(ex: Exchange):
     values = {k: v for k, v in values.items() if v is not None}
     if not values:
         return None  # nothing replied or forwarded yet: nothing to judge
-    wrong = next((f"{k} {v!r} is not a UTC date-time" for k, v in values.items()
-                  if not isinstance(v, str) or not UTC_DATE_TIME.match(v)), None)
+    wrong = next(
+        (
+            f"{k} {v!r} is not a UTC date-time"
+            for k, v in values.items()
+            if not isinstance(v, str) or not UTC_DATE_TIME.match(v)
+        ),
+        None,
+    )
     return wrong or True
 
 

@@ -49,18 +49,28 @@ class Itslearning:
         """A recognizable subject, unique in the run and derived from the seed (replayable)."""
         return f"{SUBJECT_PREFIX} {label} {self.harness.unique()}"
 
-    def send(self, body: dict[str, Any], *, role: str | None = "sender", media_type: str = "application/json",
-             headers: dict[str, str] | None = None) -> Exchange:
+    def send(
+        self,
+        body: dict[str, Any],
+        *,
+        role: str | None = "sender",
+        media_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> Exchange:
         """Send `body` written in `media_type` (JSON, XML by the codec, or form-encoded).
 
         `role` None sends no credentials; `headers` are added (e.g. a wrong token)."""
         with self.harness.client(role) as client:
-            response = client.post(SEND, content=encode(self.harness, body, media_type),
-                                   headers={"Content-Type": media_type, **(headers or {})})
+            response = client.post(
+                SEND,
+                content=encode(self.harness, body, media_type),
+                headers={"Content-Type": media_type, **(headers or {})},
+            )
         return self.harness.judged(response, role, body)
 
-    def get(self, url: str, *, role: str | None, accept: str = "application/json",
-            headers: dict[str, str] | None = None) -> Exchange:
+    def get(
+        self, url: str, *, role: str | None, accept: str = "application/json", headers: dict[str, str] | None = None
+    ) -> Exchange:
         with self.harness.client(role) as client:
             response = client.get(url, headers={"Accept": accept, **(headers or {})})
         return self.harness.judged(response, role, followups=False)
@@ -99,8 +109,12 @@ def encode(harness: ApiHarness, body: dict[str, Any], media_type: str) -> bytes:
         _, _, operation = specs.operation(harness.raw_spec, "send")
         return xml.serialize_body(harness.raw_spec, operation, media_type, body)
     if media_type == "application/x-www-form-urlencoded":
-        pairs = [(k, v) for k, values in body.items() for v in (values if isinstance(values, list) else [values])
-                 if v is not None]
+        pairs = [
+            (k, v)
+            for k, values in body.items()
+            for v in (values if isinstance(values, list) else [values])
+            if v is not None
+        ]
         return urlencode(pairs).encode()
     return json.dumps(body).encode()
 
@@ -208,10 +222,14 @@ def itslearning(itslearning_session: Itslearning) -> Itslearning:
         itslearning_session.bootstrapped = True
         # A first message, so that generated requests have a message of this run to name.
         users = itslearning_session.users
-        itslearning_session.send({
-            "ToPersonIds": [users["recipient"].id], "BccPersonIds": [users["bcc"].id],
-            "Subject": itslearning_session.subject("bootstrap"), "Text": f"{SUBJECT_PREFIX} first message of the run",
-        })
+        itslearning_session.send(
+            {
+                "ToPersonIds": [users["recipient"].id],
+                "BccPersonIds": [users["bcc"].id],
+                "Subject": itslearning_session.subject("bootstrap"),
+                "Text": f"{SUBJECT_PREFIX} first message of the run",
+            }
+        )
     return itslearning_session
 
 

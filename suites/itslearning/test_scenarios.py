@@ -131,8 +131,18 @@ def preview_problem(text: str, preview: Any) -> str | None:
 
 # --- 1-3, 9: send, read through the Location, Bcc hidden, who gets 404 -------------------------
 
-SEND_AND_READ = ["ITS-READ-001", "ITS-READ-002", "ITS-READ-003", "ITS-READ-004", "ITS-BCC-001", "ITS-INFO-002",
-                 "ITS-GET-001", "ITS-GET-002", "ITS-INFO-004", "ITS-GET-007"]
+SEND_AND_READ = [
+    "ITS-READ-001",
+    "ITS-READ-002",
+    "ITS-READ-003",
+    "ITS-READ-004",
+    "ITS-BCC-001",
+    "ITS-INFO-002",
+    "ITS-GET-001",
+    "ITS-GET-002",
+    "ITS-INFO-004",
+    "ITS-GET-007",
+]
 
 
 def test_send_and_read(itslearning: Itslearning) -> None:
@@ -141,8 +151,12 @@ def test_send_and_read(itslearning: Itslearning) -> None:
     that no message has."""
     its, story = itslearning, Story(itslearning, "send and read")
     sender, recipient, bcc = (its.users[role].id for role in ("sender", "recipient", "bcc"))
-    body = {"ToPersonIds": [recipient], "BccPersonIds": [bcc], "Subject": its.subject("send and read"),
-            "Text": f"{SUBJECT_PREFIX} hello recipient, and hello bcc"}
+    body = {
+        "ToPersonIds": [recipient],
+        "BccPersonIds": [bcc],
+        "Subject": its.subject("send and read"),
+        "Text": f"{SUBJECT_PREFIX} hello recipient, and hello bcc",
+    }
 
     with story.step("1 (the sender sends to the recipient, the bcc user in Bcc)"):
         sent = its.send(body)  # 201 and Location: ITS-SEND-001/002; the sender's read: ITS-SEND-003
@@ -156,52 +170,75 @@ def test_send_and_read(itslearning: Itslearning) -> None:
             got = its.get(url, role=role)
             message = its.message(got)
             if role == "sender" and message is None:
-                return story.give_up(SEND_AND_READ, f"the Location does not lead the sender to it (ITS-SEND-003): "
-                                                    f"{got.status} ({got.where})")
+                return story.give_up(
+                    SEND_AND_READ,
+                    f"the Location does not lead the sender to it (ITS-SEND-003): {got.status} ({got.where})",
+                )
             if case_id:
                 problem = f"the {role} got {got.status}" if got.status != 200 else as_sent(message, body)
                 story.judge(case_id, problem is None, f"{problem} ({got.where})")
             if message is None:
                 continue
             messages[role] = message
-            story.judge("ITS-READ-003", from_id(message) == sender,
-                        f"the {role} sees From {from_id(message)!r}, not the sender {sender!r} ({got.where})")
-            story.judge("ITS-READ-004", recipient in person_ids(message.get("To")),
-                        f"the {role} sees To {person_ids(message.get('To'))}, without the recipient {recipient!r} "
-                        f"({got.where})")
-            story.judge("ITS-BCC-001", bcc not in person_ids(message.get("To")),
-                        f"the {role} sees the bcc user {bcc!r} in To, as JSON ({got.where})")
+            story.judge(
+                "ITS-READ-003",
+                from_id(message) == sender,
+                f"the {role} sees From {from_id(message)!r}, not the sender {sender!r} ({got.where})",
+            )
+            story.judge(
+                "ITS-READ-004",
+                recipient in person_ids(message.get("To")),
+                f"the {role} sees To {person_ids(message.get('To'))}, without the recipient {recipient!r} "
+                f"({got.where})",
+            )
+            story.judge(
+                "ITS-BCC-001",
+                bcc not in person_ids(message.get("To")),
+                f"the {role} sees the bcc user {bcc!r} in To, as JSON ({got.where})",
+            )
 
     with story.step("3 (each participant reads it again, as XML)"):
         for role in messages:
             got = its.get(url, role=role, accept="application/xml")
             message = its.message(got)  # an unreadable XML answer is ITS-XML-003's concern
             if message is not None:
-                story.judge("ITS-BCC-001", bcc not in person_ids(message.get("To")),
-                            f"the {role} sees the bcc user {bcc!r} in To, as XML ({got.where})")
+                story.judge(
+                    "ITS-BCC-001",
+                    bcc not in person_ids(message.get("To")),
+                    f"the {role} sees the bcc user {bcc!r} in To, as XML ({got.where})",
+                )
             if role == "recipient":
                 first = messages["recipient"].get("IsRead")
                 second = message.get("IsRead") if message else "unreadable"
-                story.observe("ITS-INFO-002",
-                              f"the recipient's IsRead was {first} on the first GET, {second} on the second")
+                story.observe(
+                    "ITS-INFO-002", f"the recipient's IsRead was {first} on the first GET, {second} on the second"
+                )
         if "recipient" not in messages:
             story.give_up(["ITS-INFO-002"], "the recipient could not read the message")
 
     with story.step("4 (the outsider asks for it)"):
         got = its.get(url, role="outsider")
         story.judge("ITS-GET-001", got.status == 404, f"the outsider got {got.status}, not 404 ({got.where})")
-        story.judge("ITS-GET-002", not 200 <= got.status < 300,
-                    f"the outsider got {got.status} for a message sent to others ({got.where})")
+        story.judge(
+            "ITS-GET-002",
+            not 200 <= got.status < 300,
+            f"the outsider got {got.status} for a message sent to others ({got.where})",
+        )
 
     with story.step("5 (the outsider replies to it)"):
-        reply = {"ToPersonIds": [sender], "ReplyToMessageId": message_id(messages["sender"]),
-                 "Subject": its.subject("outsider reply"), "Text": f"{SUBJECT_PREFIX} a reply to a message never seen"}
+        reply = {
+            "ToPersonIds": [sender],
+            "ReplyToMessageId": message_id(messages["sender"]),
+            "Subject": its.subject("outsider reply"),
+            "Text": f"{SUBJECT_PREFIX} a reply to a message never seen",
+        }
         if reply["ReplyToMessageId"] is None:
             story.give_up(["ITS-INFO-004"], f"MessageId {messages['sender'].get('MessageId')!r} is not a message id")
         else:
             answered = its.send(reply, role="outsider")
-            story.observe("ITS-INFO-004", f"a reply by the outsider to a message sent to others answered "
-                                          f"{answered.status}")
+            story.observe(
+                "ITS-INFO-004", f"a reply by the outsider to a message sent to others answered {answered.status}"
+            )
 
     with story.step("6 (everyone asks for a message id that no message has)"):
         # Message ids are positive, so the negation of one this run created names no message:
@@ -209,8 +246,11 @@ def test_send_and_read(itslearning: Itslearning) -> None:
         # someone's real message.
         existing = message_id(messages["sender"])
         if existing is None:
-            return story.give_up(["ITS-GET-007"], f"MessageId {messages['sender'].get('MessageId')!r} is not "
-                                                  "a positive integer, so no id can be derived from it")
+            return story.give_up(
+                ["ITS-GET-007"],
+                f"MessageId {messages['sender'].get('MessageId')!r} is not "
+                "a positive integer, so no id can be derived from it",
+            )
         for role in ("sender", "recipient", "bcc", "outsider"):
             got = its.get(its.message_url(-existing), role=role)
             story.judge("ITS-GET-007", got.status == 404, f"the {role} got {got.status}, not 404 ({got.where})")
@@ -233,13 +273,18 @@ def test_reply_and_forward(itslearning: Itslearning) -> None:
 
     with story.step("1 (the sender sends two messages to the recipient, and reads them)"):
         for action, cases in (("reply", REPLY), ("forward", FORWARD)):
-            body = {"ToPersonIds": [recipient], "Subject": its.subject(f"to {action}"),
-                    "Text": f"{SUBJECT_PREFIX} a message to {action}"}
+            body = {
+                "ToPersonIds": [recipient],
+                "Subject": its.subject(f"to {action}"),
+                "Text": f"{SUBJECT_PREFIX} a message to {action}",
+            }
             sent = its.send(body)
             url = its.location(sent)
             if url is None or its.message(its.get(url, role="sender")) is None:
-                story.give_up(cases + ["ITS-INFO-003"], f"the message to {action} cannot be read back by its "
-                                                        f"sender (send answered {sent.status})")
+                story.give_up(
+                    cases + ["ITS-INFO-003"],
+                    f"the message to {action} cannot be read back by its sender (send answered {sent.status})",
+                )
                 continue
             originals[action] = (url, {})
 
@@ -248,8 +293,10 @@ def test_reply_and_forward(itslearning: Itslearning) -> None:
             got = its.get(url, role="recipient")
             view = its.message(got)
             if view is None or message_id(view) is None:
-                story.give_up((REPLY if action == "reply" else FORWARD) + ["ITS-INFO-003"],
-                              f"the recipient cannot read the message to {action} (ITS-READ-001): {got.status}")
+                story.give_up(
+                    (REPLY if action == "reply" else FORWARD) + ["ITS-INFO-003"],
+                    f"the recipient cannot read the message to {action} (ITS-READ-001): {got.status}",
+                )
                 del originals[action]
                 continue
             originals[action] = (url, view)
@@ -257,11 +304,18 @@ def test_reply_and_forward(itslearning: Itslearning) -> None:
     if "reply" in originals:
         url, before = originals["reply"]
         with story.step("3 (the recipient replies to the first)"):
-            reply = {"ToPersonIds": [sender], "ReplyToMessageId": message_id(before),
-                     "Subject": its.subject("reply"), "Text": f"{SUBJECT_PREFIX} the recipient's reply"}
+            reply = {
+                "ToPersonIds": [sender],
+                "ReplyToMessageId": message_id(before),
+                "Subject": its.subject("reply"),
+                "Text": f"{SUBJECT_PREFIX} the recipient's reply",
+            }
             answered = its.send(reply, role="recipient")
-            accepted = story.judge("ITS-REPLY-001", 200 <= answered.status < 300,
-                                   f"the reply answered {answered.status} ({answered.where})")
+            accepted = story.judge(
+                "ITS-REPLY-001",
+                200 <= answered.status < 300,
+                f"the reply answered {answered.status} ({answered.where})",
+            )
         if not accepted:
             story.give_up(REPLY[1:], "the reply was not accepted")
         else:
@@ -277,8 +331,9 @@ def test_reply_and_forward(itslearning: Itslearning) -> None:
                 reply_url = its.location(answered)
                 own = its.get(reply_url, role="recipient") if reply_url else None
                 if not reply_url or own is None or own.status != 200:
-                    story.give_up(["ITS-REPLY-005"], "the reply's Location does not lead the recipient to it "
-                                                     "(ITS-SEND-003)")
+                    story.give_up(
+                        ["ITS-REPLY-005"], "the reply's Location does not lead the recipient to it (ITS-SEND-003)"
+                    )
                 else:
                     got = its.get(reply_url, role="sender")
                     problem = f"the sender got {got.status}" if got.status != 200 else as_sent(its.message(got), reply)
@@ -287,11 +342,18 @@ def test_reply_and_forward(itslearning: Itslearning) -> None:
     if "forward" in originals:
         url, before = originals["forward"]
         with story.step("6 (the recipient forwards the second to the bcc user)"):
-            forward = {"ToPersonIds": [bcc], "ForwardToMessageId": message_id(before),
-                       "Subject": its.subject("forward"), "Text": f"{SUBJECT_PREFIX} the recipient's forward"}
+            forward = {
+                "ToPersonIds": [bcc],
+                "ForwardToMessageId": message_id(before),
+                "Subject": its.subject("forward"),
+                "Text": f"{SUBJECT_PREFIX} the recipient's forward",
+            }
             answered = its.send(forward, role="recipient")
-            accepted = story.judge("ITS-FWD-001", 200 <= answered.status < 300,
-                                   f"the forward answered {answered.status} ({answered.where})")
+            accepted = story.judge(
+                "ITS-FWD-001",
+                200 <= answered.status < 300,
+                f"the forward answered {answered.status} ({answered.where})",
+            )
         if not accepted:
             story.give_up(FORWARD[1:], "the forward was not accepted")
         else:
@@ -309,8 +371,9 @@ def test_reply_and_forward(itslearning: Itslearning) -> None:
             seen = []
             for action, (url, _) in originals.items():
                 view = its.message(its.get(url, role="sender")) or {}
-                seen.append(f"after the {action}, IsReplied {view.get('IsReplied')} and "
-                            f"IsForwarded {view.get('IsForwarded')}")
+                seen.append(
+                    f"after the {action}, IsReplied {view.get('IsReplied')} and IsForwarded {view.get('IsForwarded')}"
+                )
             story.observe("ITS-INFO-003", "in the sender's copy: " + "; ".join(seen))
 
 
@@ -322,16 +385,22 @@ def marked(story: Story, after: dict, what: str, flag_case: str, date_case: str,
     if last is None:
         story.judge(date_case, False, f"{date} is {after.get(date)!r}, not a date-time ({where})")
     elif received is not None:
-        story.judge(date_case, last >= received,
-                    f"{date} {after.get(date)} is before DateReceived {after.get('DateReceived')} ({where})")
+        story.judge(
+            date_case,
+            last >= received,
+            f"{date} {after.get(date)} is before DateReceived {after.get('DateReceived')} ({where})",
+        )
     else:
         story.give_up([date_case], f"DateReceived {after.get('DateReceived')!r} is not a date-time (ITS-GET-004)")
 
 
 def unchanged(story: Story, before: dict, after: dict, what: str, case_id: str, action: str, where: str) -> None:
     """IsX and LastXDateTime are the same after `action` as before it."""
-    changed = [f"{key} {before.get(key)!r} -> {after.get(key)!r}" for key in (f"Is{what}", f"Last{what}DateTime")
-               if before.get(key) != after.get(key)]
+    changed = [
+        f"{key} {before.get(key)!r} -> {after.get(key)!r}"
+        for key in (f"Is{what}", f"Last{what}DateTime")
+        if before.get(key) != after.get(key)
+    ]
     story.judge(case_id, not changed, f"the {action} changed {', '.join(changed)} ({where})")
 
 
@@ -341,8 +410,10 @@ def unchanged(story: Story, before: dict, after: dict, what: str, case_id: str, 
 def test_preview_text(itslearning: Itslearning) -> None:
     """A Text holding HTML and entities gets a PreviewText without them."""
     its, story = itslearning, Story(itslearning, "preview")
-    text = (f"{SUBJECT_PREFIX} <p>Dear&nbsp;class,</p><p>read <b>this</b> &amp; that, "
-            "&quot;today&quot;&#33;</p><div>Kind regards</div>")
+    text = (
+        f"{SUBJECT_PREFIX} <p>Dear&nbsp;class,</p><p>read <b>this</b> &amp; that, "
+        "&quot;today&quot;&#33;</p><div>Kind regards</div>"
+    )
     body = {"ToPersonIds": [its.users["recipient"].id], "Subject": its.subject("preview"), "Text": text}
     with story.step("1 (the sender sends a Text with HTML and entities)"):
         url = its.location(its.send(body))
@@ -372,16 +443,21 @@ def test_recipient_search(itslearning: Itslearning) -> None:
     with story.step("2 (the sender searches for the first letters of a person's name)"):
         words = name.split() if name else []
         if named is None or not words or len(" ".join(words)) < 3:
-            return story.give_up(["ITS-SRCH-002"], "the targets file gives no name (of 3 or more characters) "
-                                                   "for the recipient or the bcc user")
+            return story.give_up(
+                ["ITS-SRCH-002"],
+                "the targets file gives no name (of 3 or more characters) for the recipient or the bcc user",
+            )
         text = words[0] if len(words[0]) >= 3 else " ".join(words)
         got = its.search(text)
         try:
             found = person_ids(got.json()) if got.status == 200 else []
         except ValueError:
             found = []
-        story.judge("ITS-SRCH-002", named.id in found,
-                    f"searchText {text!r} answered {got.status} without PersonId {named.id!r} ({got.where})")
+        story.judge(
+            "ITS-SRCH-002",
+            named.id in found,
+            f"searchText {text!r} answered {got.status} without PersonId {named.id!r} ({got.where})",
+        )
 
 
 # --- 11: credentials ----------------------------------------------------------------------------
@@ -390,8 +466,11 @@ def test_recipient_search(itslearning: Itslearning) -> None:
 def test_credentials_are_required(itslearning: Itslearning) -> None:
     """Send and get, without a token and with a wrong one, are refused with 401 or 403."""
     its, story = itslearning, Story(itslearning, "credentials")
-    body = {"ToPersonIds": [its.users["recipient"].id], "Subject": its.subject("no credentials"),
-            "Text": f"{SUBJECT_PREFIX} never to be sent"}
+    body = {
+        "ToPersonIds": [its.users["recipient"].id],
+        "Subject": its.subject("no credentials"),
+        "Text": f"{SUBJECT_PREFIX} never to be sent",
+    }
     pool = its.harness.pools.messages
     wrong = {"Authorization": f"Bearer {INVALID_TOKEN}"}
     for number, (label, headers) in enumerate((("without a token", None), ("with a wrong token", wrong))):

@@ -25,8 +25,12 @@ def test_reply_to_message_id_is_optional(itslearning):
     """ITS-SEND-005: without ReplyToMessageId, absent or null, a valid message is sent."""
     recipient = itslearning.users["recipient"].id
     for label, extra in (("absent", {}), ("null", {"ReplyToMessageId": None})):
-        body = {"ToPersonIds": [recipient], "Subject": itslearning.subject(f"reply id {label}"),
-                "Text": "[msgconform] no reply id", **extra}
+        body = {
+            "ToPersonIds": [recipient],
+            "Subject": itslearning.subject(f"reply id {label}"),
+            "Text": "[msgconform] no reply id",
+            **extra,
+        }
         ex = itslearning.send(body)
         itslearning.harness.recorder.judge(
             "ITS-SEND-005", 200 <= ex.status < 300, f"ReplyToMessageId {label}: send answered {ex.status} ({ex.where})"
@@ -58,8 +62,12 @@ def test_send_accepts_xml_media_types(itslearning):
     """
     recipient, bcc = itslearning.users["recipient"].id, itslearning.users["bcc"].id
     for media_type in ("application/xml", "text/xml"):
-        body = {"ToPersonIds": [recipient], "BccPersonIds": [bcc], "Subject": itslearning.subject(media_type),
-                "Text": "[msgconform] sent as XML"}
+        body = {
+            "ToPersonIds": [recipient],
+            "BccPersonIds": [bcc],
+            "Subject": itslearning.subject(media_type),
+            "Text": "[msgconform] sent as XML",
+        }
         ex = itslearning.send(body, media_type=media_type)
         itslearning.harness.recorder.judge(
             "ITS-XML-001", 200 <= ex.status < 300, f"a valid send as {media_type} answered {ex.status} ({ex.where})"

@@ -35,8 +35,23 @@ from msgconform.xmlcodec import XmlCodec, XmlError
 API = "superoffice"
 SEND = ["sendEMails"]
 ENUMS = ("Priority", "Flags", "CalMethod", "CalReplyStatus")
-REFERENCE_MEMBERS = ("To", "Cc", "Bcc", "Subject", "HTMLBody", "From", "MessageID", "PlainBody", "EMailSOInfo",
-                     "Attachments", "CustomHeaderList", "FolderName", "InReplyTo", "TableRight", "FieldProperties")
+REFERENCE_MEMBERS = (
+    "To",
+    "Cc",
+    "Bcc",
+    "Subject",
+    "HTMLBody",
+    "From",
+    "MessageID",
+    "PlainBody",
+    "EMailSOInfo",
+    "Attachments",
+    "CustomHeaderList",
+    "FolderName",
+    "InReplyTo",
+    "TableRight",
+    "FieldProperties",
+)
 
 __all__ = ["checks_for", "judge_delivery"]
 
@@ -275,14 +290,18 @@ def judge_delivery(recorder: Any, email: dict[str, Any], deliveries: list[Delive
         return None
     envelope = {r.lower() for d in deliveries for r in d.rcpt_tos}
     wanted = set(to + cc + bcc)
-    recorder.judge("SO-MAIL-002", envelope == wanted,
-                   f"{label}: envelope recipients {sorted(envelope)} are not To+Cc+Bcc {sorted(wanted)}")
+    recorder.judge(
+        "SO-MAIL-002",
+        envelope == wanted,
+        f"{label}: envelope recipients {sorted(envelope)} are not To+Cc+Bcc {sorted(wanted)}",
+    )
     visible = [d for d in deliveries if {r.lower() for r in d.rcpt_tos} & set(to + cc)]
     copy = visible[0] if visible else deliveries[0]
     message = copy.message
     if bcc and visible:
-        leaked = [a for d in visible for a in bcc
-                  if a in " ".join(f"{k}: {v}" for k, v in _safe_items(d.message)).lower()]
+        leaked = [
+            a for d in visible for a in bcc if a in " ".join(f"{k}: {v}" for k, v in _safe_items(d.message)).lower()
+        ]
         recorder.judge("SO-MAIL-003", not leaked, f"{label}: a copy for To/Cc recipients names Bcc {leaked[:1]}")
     elif bcc:
         recorder.skip("SO-MAIL-003", "no copy for a To or Cc recipient arrived")
@@ -345,8 +364,11 @@ def _attachment_arrived(attachment: dict[str, Any], parts: list[EmailMessage], l
 
 
 def priority_headers(message: EmailMessage) -> str:
-    found = [f"{n}: {v}" for n in ("X-Priority", "Importance", "Priority", "X-MSMail-Priority")
-             for v in _header_text(message, n)]
+    found = [
+        f"{n}: {v}"
+        for n in ("X-Priority", "Importance", "Priority", "X-MSMail-Priority")
+        for v in _header_text(message, n)
+    ]
     return ", ".join(found) or "no priority header"
 
 

@@ -49,8 +49,20 @@ DELIVERY_WAIT = 10.0  # seconds: the one bounded wait of a test for its deliveri
 SILENT_WAIT = 2.0  # the wait once a full one has passed with nothing delivered in the whole run
 FUZZ_RESERVE = 12  # e-mails of max_emails kept for the stories that run after the fuzzer
 SINK_PLACEHOLDER = "[msgconform-smtp-sink]"
-ID_KEYS = ("EmailItemId", "AccountId", "ServerId", "ContactId", "PersonId", "AssociateId", "EmailId",
-           "DocumentId", "AppointmentId", "ProjectId", "SaleId", "ArchivedBy")
+ID_KEYS = (
+    "EmailItemId",
+    "AccountId",
+    "ServerId",
+    "ContactId",
+    "PersonId",
+    "AssociateId",
+    "EmailId",
+    "DocumentId",
+    "AppointmentId",
+    "ProjectId",
+    "SaleId",
+    "ArchivedBy",
+)
 BODY_KEYS = ("PlainBody", "HTMLBody", "Stream")  # strings that never become a header line
 _HEADER_NAME = re.compile(r"[^A-Za-z0-9-]")
 
@@ -121,8 +133,15 @@ class SuperOffice:
     test_mark: int = 0  # the mailbox's length when the current test started (before replay loads)
     _silent: bool = False  # a full wait has passed and nothing has ever arrived
     facts: dict[str, Any] = field(default_factory=dict)  # what a test read from a sink: recorded, replayed
-    fuzz: dict[str, int] = field(default_factory=lambda: {"requests": 0, "accepted": 0, "emails": 0,
-                                                          "not sent (max_emails)": 0, "not sent (safety)": 0})
+    fuzz: dict[str, int] = field(
+        default_factory=lambda: {
+            "requests": 0,
+            "accepted": 0,
+            "emails": 0,
+            "not sent (max_emails)": 0,
+            "not sent (safety)": 0,
+        }
+    )
     _nonce: int = 0
 
     @property
@@ -149,21 +168,43 @@ class SuperOffice:
         return f"msgconform+{token}-{role}@{DOMAIN}"
 
     def outgoing(self, use_ssl: bool = False) -> dict[str, Any]:
-        return {"ServerName": self.sink.server_name, "UserName": self.sink.username,
-                "Password": self.sink.password, "Folder": None, "UseSSL": use_ssl}
+        return {
+            "ServerName": self.sink.server_name,
+            "UserName": self.sink.username,
+            "Password": self.sink.password,
+            "Folder": None,
+            "UseSSL": use_ssl,
+        }
 
     def sent_items(self) -> dict[str, Any] | None:
         """The IMAP sink as SentItemsConnectionInfo (None when no IMAP sink is offered)."""
         if self.imap is None:
             return None
-        return {"ServerName": self.imap.server_name, "UserName": self.imap.username,
-                "Password": self.imap.password, "Folder": self.imap.folder, "UseSSL": False}
+        return {
+            "ServerName": self.imap.server_name,
+            "UserName": self.imap.username,
+            "Password": self.imap.password,
+            "Folder": self.imap.folder,
+            "UseSSL": False,
+        }
 
-    def email(self, label: str, *, to: int = 1, cc: int = 0, bcc: int = 0, plain: str | None = "",
-              html: str | None = None, attachments: list[dict[str, Any]] | None = None,
-              headers: list[tuple[str, list[str]]] | None = None, priority: str = "Normal",
-              message_id: str | None = None, flags: str = "None", is_sent: bool = False,
-              cc_sender: bool = False) -> tuple[str, dict[str, Any]]:
+    def email(
+        self,
+        label: str,
+        *,
+        to: int = 1,
+        cc: int = 0,
+        bcc: int = 0,
+        plain: str | None = "",
+        html: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+        headers: list[tuple[str, list[str]]] | None = None,
+        priority: str = "Normal",
+        message_id: str | None = None,
+        flags: str = "None",
+        is_sent: bool = False,
+        cc_sender: bool = False,
+    ) -> tuple[str, dict[str, Any]]:
         """A plainly new e-mail of a story and its token; every id 0, nothing filed in a CRM."""
         token = self.token(label)
 
@@ -175,26 +216,48 @@ class SuperOffice:
             None if plain is None else (plain or f"{MARK} {label} {token}\nThis e-mail was sent by msgconform.")
         )
         email = {
-            "To": people("to", to), "Cc": cc_list, "Bcc": people("bcc", bcc),
+            "To": people("to", to),
+            "Cc": cc_list,
+            "Bcc": people("bcc", bcc),
             "Subject": f"{MARK} {label} {token}",
-            "HTMLBody": html, "PlainBody": plain_text,
+            "HTMLBody": html,
+            "PlainBody": plain_text,
             "From": _address(self.sender.email, self.sender.name or ""),
-            "Priority": priority, "Flags": flags, "MessageID": message_id, "IsSent": is_sent,
-            "EMailSOInfo": None, "ServerId": 0, "EmailItemId": 0, "AccountId": 0, "InReplyTo": None,
+            "Priority": priority,
+            "Flags": flags,
+            "MessageID": message_id,
+            "IsSent": is_sent,
+            "EMailSOInfo": None,
+            "ServerId": 0,
+            "EmailItemId": 0,
+            "AccountId": 0,
+            "InReplyTo": None,
             "Attachments": attachments or [],
             "CustomHeaderList": [{"Name": n, "Values": v} for n, v in (headers or [])],
         }
         return token, email
 
-    def send(self, emails: list[dict[str, Any]], tokens: list[str] | None = None, *,
-             accept: str = "application/json", select: str | None = None,
-             headers: dict[str, str] | None = None, outgoing: dict[str, Any] | None = None,
-             role: str | None = "sender", content: bytes | None = None,
-             smtp_failure_expected: bool = False, sent_items: dict[str, Any] | None = None) -> Sent:
+    def send(
+        self,
+        emails: list[dict[str, Any]],
+        tokens: list[str] | None = None,
+        *,
+        accept: str = "application/json",
+        select: str | None = None,
+        headers: dict[str, str] | None = None,
+        outgoing: dict[str, Any] | None = None,
+        role: str | None = "sender",
+        content: bytes | None = None,
+        smtp_failure_expected: bool = False,
+        sent_items: dict[str, Any] | None = None,
+    ) -> Sent:
         """POST SendEMails with these e-mails; judged by the response checks. A request the
         budget cannot afford is not sent (exchange None)."""
-        body = {"OutgoingConnectionInfo": outgoing or self.outgoing(), "Emails": emails,
-                "SentItemsConnectionInfo": sent_items}
+        body = {
+            "OutgoingConnectionInfo": outgoing or self.outgoing(),
+            "Emails": emails,
+            "SentItemsConnectionInfo": sent_items,
+        }
         raw = content if content is not None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         if not self.budget.take(len(emails)):
             return Sent(None, emails, tokens or [])
@@ -202,8 +265,9 @@ class SuperOffice:
         request_headers = {"Content-Type": "application/json", "Accept": accept, **(headers or {})}
         try:
             with self.harness.client(role) as client:
-                response = client.post(SEND, params={"$select": select} if select else None, content=raw,
-                                       headers=request_headers)
+                response = client.post(
+                    SEND, params={"$select": select} if select else None, content=raw, headers=request_headers
+                )
         except CannotOverwriteExistingCassetteException as exc:
             self.harness._missed(exc)
             return Sent(None, emails, tokens or [], mark)
@@ -228,8 +292,13 @@ class SuperOffice:
     def wait_for(self, sent: list[Sent]) -> None:
         """The one bounded wait of a test: until every recipient of every accepted new e-mail
         has been delivered to, or DELIVERY_WAIT seconds."""
-        expected = [(token, set(recipients(email))) for s in sent if s.accepted
-                    for token, email in zip(s.tokens, s.emails, strict=False) if is_new(email)]
+        expected = [
+            (token, set(recipients(email)))
+            for s in sent
+            if s.accepted
+            for token, email in zip(s.tokens, s.emails, strict=False)
+            if is_new(email)
+        ]
         if not expected:
             return
         since = min(s.mark for s in sent)
@@ -255,8 +324,17 @@ class SuperOffice:
 
 
 def _address(address: str, name: str) -> dict[str, Any]:
-    return {"ContactId": 0, "ContactName": None, "PersonId": 0, "PersonName": None, "AssociateId": 0,
-            "Address": address, "EmailId": 0, "DuplicatePersonIds": None, "Name": name or None}
+    return {
+        "ContactId": 0,
+        "ContactName": None,
+        "PersonId": 0,
+        "PersonName": None,
+        "AssociateId": 0,
+        "Address": address,
+        "EmailId": 0,
+        "DuplicatePersonIds": None,
+        "Name": name or None,
+    }
 
 
 def _decoded(raw: bytes) -> Any:
@@ -398,11 +476,17 @@ def _redact_exchange_log(harness: ApiHarness, sink: Any, imap: Any) -> None:
     log = harness.guard.on_exchange
     if log is None:
         return
-    swaps = [(sink.username.encode(), b"[sink-username]"), (sink.password.encode(), b"[sink-password]"),
-             (sink.server_name.encode(), b"[sink-server]")]
+    swaps = [
+        (sink.username.encode(), b"[sink-username]"),
+        (sink.password.encode(), b"[sink-password]"),
+        (sink.server_name.encode(), b"[sink-server]"),
+    ]
     if imap is not None:
-        swaps += [(imap.username.encode(), b"[imap-username]"), (imap.password.encode(), b"[imap-password]"),
-                  (imap.server_name.encode(), b"[imap-server]")]
+        swaps += [
+            (imap.username.encode(), b"[imap-username]"),
+            (imap.password.encode(), b"[imap-password]"),
+            (imap.server_name.encode(), b"[imap-server]"),
+        ]
 
     def redacted(record: dict) -> None:
         for key in ("body", "response_body"):
@@ -426,13 +510,19 @@ def superoffice_schema(superoffice: SuperOffice):
     content = spec["paths"][SEND]["post"]["requestBody"]["content"]
     for media in [m for m in content if m not in generic.JSON_TYPES]:
         del content[media]
-    config = SchemathesisConfig.from_dict({
-        "seed": harness.settings.seed,
-        "generation": {"mode": "all", "max-examples": harness.settings.max_examples, "database": "none",
-                       "no-shrink": not harness.settings.shrink},
-        "phases": {"coverage": {"enabled": False, "unexpected-methods": []}},
-        "analysis": {"constants": {"enabled": False}},
-    })
+    config = SchemathesisConfig.from_dict(
+        {
+            "seed": harness.settings.seed,
+            "generation": {
+                "mode": "all",
+                "max-examples": harness.settings.max_examples,
+                "database": "none",
+                "no-shrink": not harness.settings.shrink,
+            },
+            "phases": {"coverage": {"enabled": False, "unexpected-methods": []}},
+            "analysis": {"constants": {"enabled": False}},
+        }
+    )
     schema = schemathesis.openapi.from_dict(spec, config=config)
     schema.config.update(base_url=harness.target.base_url, request_timeout=harness.target.timeout)
     return schema
@@ -465,5 +555,6 @@ def _mail_cassette(request: pytest.FixtureRequest, superoffice: SuperOffice):
     superoffice.mailbox.settle(quiet=0.3, timeout=2.0, since=mark)
     records = [d.to_record() for d in superoffice.mailbox.since(mark)]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"format": 1, "deliveries": records, "facts": superoffice.facts}, indent=1) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps({"format": 1, "deliveries": records, "facts": superoffice.facts}, indent=1) + "\n", encoding="utf-8"
+    )

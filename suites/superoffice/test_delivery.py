@@ -15,7 +15,8 @@ from suites.superoffice.checks import entities, judge_delivery, message_id, prio
 from suites.superoffice.conftest import Sent, SuperOffice, is_new
 
 PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
 TEXT = "Zeile 1: grüße\r\nline 2\r\n".encode()
 
 
@@ -45,8 +46,10 @@ def _attach(token: str, deliveries: list) -> None:
     except ImportError:  # reports off
         return
     for index, delivery in enumerate(deliveries[:5]):
-        envelope = f"MAIL FROM: {delivery.mail_from}\nRCPT TO: {', '.join(delivery.rcpt_tos)}\n" \
-                   f"TLS: {delivery.tls}, AUTH: {delivery.authenticated}\n\n"
+        envelope = (
+            f"MAIL FROM: {delivery.mail_from}\nRCPT TO: {', '.join(delivery.rcpt_tos)}\n"
+            f"TLS: {delivery.tls}, AUTH: {delivery.authenticated}\n\n"
+        )
         text = cassettes.redact_body(envelope + delivery.raw[:65536].decode("utf-8", "replace"))
         allure.attach(text, name=f"delivered {token} #{index + 1}", attachment_type=allure.attachment_type.TEXT)
 
@@ -67,8 +70,14 @@ def test_to_cc_and_bcc_with_both_bodies(superoffice: SuperOffice):
     """
     so = superoffice
     token, email = so.email(
-        "to cc bcc", to=2, cc=1, bcc=2, html="<p>[msgconform] <b>HTML</b> body</p>", priority="High",
-        headers=[("X-Msgconform-Story", ["to-cc-bcc"]), ("X-Msgconform-Multi", ["one", "two"])])
+        "to cc bcc",
+        to=2,
+        cc=1,
+        bcc=2,
+        html="<p>[msgconform] <b>HTML</b> body</p>",
+        priority="High",
+        headers=[("X-Msgconform-Story", ["to-cc-bcc"]), ("X-Msgconform-Multi", ["one", "two"])],
+    )
     email["MessageID"] = f"{token}@msgconform.example.test"
     sent = so.send([email], [token])
     so.wait_for([sent])
@@ -80,8 +89,12 @@ def test_to_cc_and_bcc_with_both_bodies(superoffice: SuperOffice):
     message = copies[0].message
     so.recorder.observe("SO-INFO-001", f"a High priority e-mail arrived with {priority_headers(message)}")
     kept = message_id(message) == email["MessageID"]
-    so.recorder.observe("SO-INFO-002", "the request's MessageID became the Message-ID" if kept
-                        else "the Message-ID was the target's own, not the request's MessageID")
+    so.recorder.observe(
+        "SO-INFO-002",
+        "the request's MessageID became the Message-ID"
+        if kept
+        else "the Message-ID was the target's own, not the request's MessageID",
+    )
     assert sent.exchange is not None  # an e-mail arrived, so _judge found the request accepted
     answer = entities(sent.exchange)
     sizes = [e.get("Size") for e in answer if isinstance(e, dict)] if isinstance(answer, list) else []
@@ -97,12 +110,28 @@ def test_attachments_arrive_byte_for_byte(superoffice: SuperOffice):
     """A PNG and a text file with CRLF and non-ASCII bytes, as base64 Streams."""
     so = superoffice
     attachments = [
-        {"Description": "a pixel", "Filename": "pixel.png", "Size": len(PNG), "Type": "image/png",
-         "Encoding": "base64", "Id": None, "Disposition": "attachment", "IsSafeFileExtension": True,
-         "Stream": base64.b64encode(PNG).decode()},
-        {"Description": "text", "Filename": "notes.txt", "Size": len(TEXT), "Type": "text/plain",
-         "Encoding": "base64", "Id": None, "Disposition": "attachment", "IsSafeFileExtension": True,
-         "Stream": base64.b64encode(TEXT).decode()},
+        {
+            "Description": "a pixel",
+            "Filename": "pixel.png",
+            "Size": len(PNG),
+            "Type": "image/png",
+            "Encoding": "base64",
+            "Id": None,
+            "Disposition": "attachment",
+            "IsSafeFileExtension": True,
+            "Stream": base64.b64encode(PNG).decode(),
+        },
+        {
+            "Description": "text",
+            "Filename": "notes.txt",
+            "Size": len(TEXT),
+            "Type": "text/plain",
+            "Encoding": "base64",
+            "Id": None,
+            "Disposition": "attachment",
+            "IsSafeFileExtension": True,
+            "Stream": base64.b64encode(TEXT).decode(),
+        },
     ]
     token, email = so.email("attachments", attachments=attachments)
     sent = so.send([email], [token])
@@ -129,8 +158,12 @@ def test_a_batch_of_emails(superoffice: SuperOffice):
     subjects = [str(e.get("Subject") or "") for e in answer if isinstance(e, dict)]
     counts = {t: sum(t in s for s in subjects) for t in tokens}
     ok = len(answer) == len(emails) and all(n == 1 for n in counts.values())
-    so.recorder.judge("SO-SEND-002", ok, f"three e-mails sent, the answer lists {len(answer)} entities "
-                      f"with the tokens found {sorted(counts.values())} times (POST {sent.exchange.path})")
+    so.recorder.judge(
+        "SO-SEND-002",
+        ok,
+        f"three e-mails sent, the answer lists {len(answer)} entities "
+        f"with the tokens found {sorted(counts.values())} times (POST {sent.exchange.path})",
+    )
 
 
 def test_starttls_when_usessl(superoffice: SuperOffice):
@@ -161,8 +194,10 @@ def test_mail_server_refusals(superoffice: SuperOffice):
         if sent.exchange is None:
             continue
         error = b'"Error"' in sent.exchange.content or b"<Error>" in sent.exchange.content
-        seen.append(f"when the mail server {how} the recipient: {sent.exchange.status}"
-                    + (" with the error object" if error else ""))
+        seen.append(
+            f"when the mail server {how} the recipient: {sent.exchange.status}"
+            + (" with the error object" if error else "")
+        )
     if seen:
         so.recorder.observe("SO-INFO-005", "; ".join(seen))
     else:
@@ -179,8 +214,11 @@ def test_emails_that_are_not_new(superoffice: SuperOffice):
         so.recorder.skip("SO-INFO-010", "not sent (max_emails)")
         return
     so.mailbox.settle(quiet=0.5, timeout=0 if so.mode == "replay" else 2.0, since=sent.mark)
-    delivered = [label for label, token in (("IsSent true", sent_token), ("Draft", draft_token))
-                 if so.deliveries(token, sent.mark)]
+    delivered = [
+        label
+        for label, token in (("IsSent true", sent_token), ("Draft", draft_token))
+        if so.deliveries(token, sent.mark)
+    ]
     so.recorder.observe(
         "SO-INFO-010", f"answered {sent.exchange.status}; delivered: {', '.join(delivered) or 'neither'}"
     )
@@ -211,5 +249,6 @@ def test_sent_items_copy(superoffice: SuperOffice):
     if copies is None:
         so.recorder.skip("SO-INFO-006", "nothing was recorded about the IMAP sink")
         return
-    so.recorder.observe("SO-INFO-006", f"{copies} cop{'y' if copies == 1 else 'ies'} stored in the folder "
-                        "SentItemsConnectionInfo named")
+    so.recorder.observe(
+        "SO-INFO-006", f"{copies} cop{'y' if copies == 1 else 'ies'} stored in the folder SentItemsConnectionInfo named"
+    )

@@ -40,8 +40,9 @@ def test_malformed_json_is_refused(superoffice: SuperOffice):
         if ex.status >= 500:
             so.recorder.skip("SO-HTTP-002", "answered with a 5xx (SO-HTTP-001 judges it)")
             continue
-        so.recorder.judge("SO-HTTP-002", 400 <= ex.status < 500,
-                          f"a body that is not JSON was answered {ex.status} (POST {SEND})")
+        so.recorder.judge(
+            "SO-HTTP-002", 400 <= ex.status < 500, f"a body that is not JSON was answered {ex.status} (POST {SEND})"
+        )
 
 
 def _offset(ex) -> str | None:

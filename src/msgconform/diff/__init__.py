@@ -26,8 +26,18 @@ from msgconform.diff._render import render_json, render_markdown
 from msgconform.diff._reports import REPORT
 from msgconform.errors import UsageError
 
-__all__ = ["ApiDiff", "Change", "Diff", "Groups", "compare", "compare_groups", "kind_of", "register_extra",
-           "render_json", "render_markdown"]
+__all__ = [
+    "ApiDiff",
+    "Change",
+    "Diff",
+    "Groups",
+    "compare",
+    "compare_groups",
+    "kind_of",
+    "register_extra",
+    "render_json",
+    "render_markdown",
+]
 
 
 def kind_of(path: Path, side: str) -> str:
@@ -37,8 +47,9 @@ def kind_of(path: Path, side: str) -> str:
             return "cassettes"
         if (path / REPORT).is_file():
             return "reports"
-        raise UsageError(f"diff: {side} {path}: neither a report folder (no {REPORT}) "
-                         f"nor a cassette folder (no {MANIFEST})")
+        raise UsageError(
+            f"diff: {side} {path}: neither a report folder (no {REPORT}) nor a cassette folder (no {MANIFEST})"
+        )
     if path.is_file():
         return "reports"
     raise UsageError(f"diff: {side} {path}: no such file or folder")

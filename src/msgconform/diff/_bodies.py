@@ -32,18 +32,29 @@ JSON_TYPES = ("application/json", "text/json")
 XML_TYPES = ("application/xml", "text/xml")
 
 VOLATILE: tuple[tuple[str, str], ...] = (
-    ("identifiers (members named `…Id`, `…id`, `…Ids`, `ref`; digits in URLs and paths)",
-     "the vendor hands out new ones on every run"),
-    ("the instant of date-times (ISO 8601 values; their form, fraction digits and offset, is compared) "
-     "and the `Date` header", "they are the time of the run"),
-    ("the scheme, host and port of URLs, query values in URLs",
-     "the target's address and per-request references differ from run to run"),
+    (
+        "identifiers (members named `…Id`, `…id`, `…Ids`, `ref`; digits in URLs and paths)",
+        "the vendor hands out new ones on every run",
+    ),
+    (
+        "the instant of date-times (ISO 8601 values; their form, fraction digits and offset, is compared) "
+        "and the `Date` header",
+        "they are the time of the run",
+    ),
+    (
+        "the scheme, host and port of URLs, query values in URLs",
+        "the target's address and per-request references differ from run to run",
+    ),
     ("digits inside texts (`No message with id 72`)", "they are identifiers and counts of the run"),
-    ("the nonce in subjects the suite writes (`[msgconform] send 1a2b3c4d`)",
-     "it counts the messages sent before, so it shifts when an earlier request changed"),
+    (
+        "the nonce in subjects the suite writes (`[msgconform] send 1a2b3c4d`)",
+        "it counts the messages sent before, so it shifts when an earlier request changed",
+    ),
     ("secrets (tokens, passwords: redacted before recording)", "never recorded"),
-    ("`Content-Length`, `Connection`, `Transfer-Encoding`, `Keep-Alive`",
-     "set by the HTTP stack, and lengths follow the ids above"),
+    (
+        "`Content-Length`, `Connection`, `Transfer-Encoding`, `Keep-Alive`",
+        "set by the HTTP stack, and lengths follow the ids above",
+    ),
 )
 IGNORED_HEADERS = frozenset({"date", "content-length", "connection", "transfer-encoding", "keep-alive"})
 
@@ -183,8 +194,11 @@ def mask_text(text: str) -> str:
     date = _DATE_TIME.match(text.strip())
     if date:  # the instant differs; its form (fraction digits, offset) is behaviour
         fraction, offset = date.group(1), date.group(2)
-        return "<date-time" + (f", {len(fraction) - 1} fraction digits" if fraction else "") + \
-            f", {'offset ' + offset if offset else 'no offset'}>"
+        return (
+            "<date-time"
+            + (f", {len(fraction) - 1} fraction digits" if fraction else "")
+            + f", {'offset ' + offset if offset else 'no offset'}>"
+        )
     if re.match(r"^[a-z][a-z0-9+.-]*://", text.strip(), re.I) or text.startswith("/"):
         return mask_url(text.strip())
     text = mask_nonce(_URLS.sub(lambda m: mask_url(m.group(0)), text))

@@ -107,7 +107,7 @@ class _Spec:
         return XmlCodec(self.spec) if self.spec else None
 
     def operation(self, method: str, path: str) -> tuple[str, dict | None]:
-        rest = path[len(self.prefix):] if self.prefix and path.startswith(self.prefix) else path
+        rest = path[len(self.prefix) :] if self.prefix and path.startswith(self.prefix) else path
         for pattern, template, operations in self.templates:
             if pattern.match(rest):
                 return f"{method} {template}", operations.get(method.lower())
@@ -199,8 +199,13 @@ class _Ids:
         elif isinstance(value, list):
             for item in value:
                 self._json(item, key, found)
-        elif (key and _bodies._ID_KEY.search(key) and not isinstance(value, bool) and isinstance(value, (int, str))
-              and re.fullmatch(r"-?\d+", str(value))):
+        elif (
+            key
+            and _bodies._ID_KEY.search(key)
+            and not isinstance(value, bool)
+            and isinstance(value, (int, str))
+            and re.fullmatch(r"-?\d+", str(value))
+        ):
             found.append(str(value))
 
     def name(self, value: str) -> str:
@@ -227,8 +232,12 @@ class _Ids:
         tag, attributes, text, children = shape
         local = str(tag).rpartition("}")[2]
         here = idish or bool(_bodies._ID_KEY.search(local))
-        return (tag, attributes, self.name(text) if here and text else text,
-                tuple(self.in_xml(child, here) for child in children))
+        return (
+            tag,
+            attributes,
+            self.name(text) if here and text else text,
+            tuple(self.in_xml(child, here) for child in children),
+        )
 
 
 def _request_key(request: dict, spec: _Spec, ids: _Ids) -> str:
@@ -236,7 +245,7 @@ def _request_key(request: dict, spec: _Spec, ids: _Ids) -> str:
     method = str(request["method"]).upper()
     operation, _ = spec.operation(method, parts.path)
     headers = _headers(request.get("headers") or {})
-    path = parts.path[len(spec.prefix):] if spec.prefix and parts.path.startswith(spec.prefix) else parts.path
+    path = parts.path[len(spec.prefix) :] if spec.prefix and parts.path.startswith(spec.prefix) else parts.path
     template = operation.split(" ", 1)[1].split("/")
     segments = path.split("/")
     if len(template) == len(segments):  # only what the template leaves open can be an id
@@ -249,10 +258,20 @@ def _request_key(request: dict, spec: _Spec, ids: _Ids) -> str:
         body = ("json", json.dumps(ids.in_body(json.loads(body[1])), sort_keys=True))
     elif isinstance(body, tuple) and body[0] == "xml":
         body = ("xml", ids.in_xml(body[1]))
-    return _bodies.mask_nonce(json.dumps([
-        operation, "/".join(segments), query, headers.get("accept"), headers.get("content-type"),
-        headers.get("authorization"), repr(body),
-    ], ensure_ascii=False))
+    return _bodies.mask_nonce(
+        json.dumps(
+            [
+                operation,
+                "/".join(segments),
+                query,
+                headers.get("accept"),
+                headers.get("content-type"),
+                headers.get("authorization"),
+                repr(body),
+            ],
+            ensure_ascii=False,
+        )
+    )
 
 
 def read_answers(folder: Path, spec: _Spec, stable_ids: Iterable[Any] = ()) -> dict[str, list[Answer]]:
@@ -272,8 +291,9 @@ def read_answers(folder: Path, spec: _Spec, stable_ids: Iterable[Any] = ()) -> d
         try:
             answers[cassette] = [_answer(cassette, i, spec, ids) for i in interactions]
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
-            raise UsageError(f"diff: {folder / cassette}.yaml: not a readable cassette "
-                             f"({exc.__class__.__name__})") from None
+            raise UsageError(
+                f"diff: {folder / cassette}.yaml: not a readable cassette ({exc.__class__.__name__})"
+            ) from None
     return answers
 
 
@@ -287,11 +307,15 @@ def _answer(cassette: str, interaction: dict, spec: _Spec, ids: _Ids) -> Answer:
     content_type = (headers.get("content-type") or [""])[0]
     media = _bodies.media_type(content_type) or ("(untyped)" if body.strip() else "(no body)")
     shape, value, root = _bodies.read(body, media, spec.codec_read(op, status, media))
-    compared = {name: _bodies.header_value(name, ", ".join(values)) for name, values in headers.items()
-                if name not in _bodies.IGNORED_HEADERS}
+    compared = {
+        name: _bodies.header_value(name, ", ".join(values))
+        for name, values in headers.items()
+        if name not in _bodies.IGNORED_HEADERS
+    }
     accept = ", ".join(_headers(request.get("headers") or {}).get("accept", [])) or "(none)"
-    return Answer(cassette, _request_key(request, spec, ids), operation, status, media, compared, shape, value,
-                  accept, root)
+    return Answer(
+        cassette, _request_key(request, spec, ids), operation, status, media, compared, shape, value, accept, root
+    )
 
 
 # --- per group ---------------------------------------------------------------------------------
@@ -320,7 +344,7 @@ def _parent(path: str) -> str | None:
     if path.startswith("("):  # `(text)`, `(codec) finding`: about the whole body
         return None
     if path.endswith("']"):  # a member whose name holds a separator: `$.ModelState['message.To']`
-        head = path[:path.rindex("['")]
+        head = path[: path.rindex("['")]
         return head or None
     sep = "." if path.startswith("$") else "/"
     head, cut, _ = path.rpartition(sep)
@@ -361,8 +385,10 @@ def compare_groups(api: str, old: Groups, new: Groups, *, what: str = "answers")
         if before is None:
             changes.append(Change(api, f"{what} new", label, "", "none", f"{after.count} {what}"))
             continue
-        for section, counts_old, counts_new in (("headers", before.headers, after.headers),
-                                                 ("body", before.paths, after.paths)):
+        for section, counts_old, counts_new in (
+            ("headers", before.headers, after.headers),
+            ("body", before.paths, after.paths),
+        ):
             for name in dict.fromkeys([*counts_old, *counts_new]):
                 had, has = counts_old.get(name, 0), counts_new.get(name, 0)
                 if section == "body" and name.endswith("[]"):
@@ -372,22 +398,48 @@ def compare_groups(api: str, old: Groups, new: Groups, *, what: str = "answers")
                 else:
                     could_old, could_new = before.count, after.count
                 if had and had == could_old and has < could_new:
-                    changes.append(Change(api, f"{section}: removed", label, name, f"in all {had}",
-                                          f"in {has} of {could_new}", regression=True))
+                    changes.append(
+                        Change(
+                            api,
+                            f"{section}: removed",
+                            label,
+                            name,
+                            f"in all {had}",
+                            f"in {has} of {could_new}",
+                            regression=True,
+                        )
+                    )
                 elif had == 0 and has:
-                    changes.append(Change(api, f"{section}: added", label, name, "absent",
-                                          f"in {has} of {could_new}"))
+                    changes.append(Change(api, f"{section}: added", label, name, "absent", f"in {has} of {could_new}"))
                 elif had and not has:
-                    changes.append(Change(api, f"{section}: no longer seen", label, name,
-                                          f"in {had} of {could_old}", "absent"))
+                    changes.append(
+                        Change(api, f"{section}: no longer seen", label, name, f"in {had} of {could_old}", "absent")
+                    )
         for path in before.types.keys() & after.types.keys():
             was, now = before.types[path] - {"null"}, after.types[path] - {"null"}
             if was and now and was != now:
-                changes.append(Change(api, "body: retyped", label, path, _types(before.types[path]),
-                                      _types(after.types[path]), regression=True))
+                changes.append(
+                    Change(
+                        api,
+                        "body: retyped",
+                        label,
+                        path,
+                        _types(before.types[path]),
+                        _types(after.types[path]),
+                        regression=True,
+                    )
+                )
             elif before.types[path] != after.types[path]:
-                changes.append(Change(api, "body: nullability changed", label, path, _types(before.types[path]),
-                                      _types(after.types[path])))
+                changes.append(
+                    Change(
+                        api,
+                        "body: nullability changed",
+                        label,
+                        path,
+                        _types(before.types[path]),
+                        _types(after.types[path]),
+                    )
+                )
     return changes
 
 
@@ -407,9 +459,17 @@ def _media_regressions(api: str, old: list[Answer], new: list[Answer]) -> list[C
             media = next(iter(medias))
             lacking = sum(n for m, n in now.items() if m != media)
             if lacking:
-                changes.append(Change(api, "media type", f"{operation} → {status} (Accept: {accept})", "", media,
-                                      ", ".join(sorted(now)) + f" ({lacking} of {sum(now.values())} not {media})",
-                                      regression=True))
+                changes.append(
+                    Change(
+                        api,
+                        "media type",
+                        f"{operation} → {status} (Accept: {accept})",
+                        "",
+                        media,
+                        ", ".join(sorted(now)) + f" ({lacking} of {sum(now.values())} not {media})",
+                        regression=True,
+                    )
+                )
     return changes
 
 
@@ -426,8 +486,10 @@ _DEEPDIFF_PATH = re.compile(r"\['((?:[^'\\]|\\.)*)'\]|\[(\d+)\]")
 
 def _path(deep_path: str, root: str) -> str:
     sep = "." if root == "$" else "/"
-    path = root + "".join(f"{sep}{m.group(1)}" if m.group(1) is not None else "[]"
-                          for m in _DEEPDIFF_PATH.finditer(deep_path.removeprefix("root")))
+    path = root + "".join(
+        f"{sep}{m.group(1)}" if m.group(1) is not None else "[]"
+        for m in _DEEPDIFF_PATH.finditer(deep_path.removeprefix("root"))
+    )
     return path or "(body)"
 
 
@@ -453,8 +515,13 @@ def _compare_pair(api: str, old: Answer, new: Answer, found: Counter, labels: di
         note("body value", old.group, _path(deep_path, root), change["old_value"], change["new_value"])
     for kind, before, after in (("iterable_item_added", False, True), ("iterable_item_removed", True, False)):
         for deep_path, value in (diff.get(kind) or {}).items():  # one list item more or less
-            note("body item " + ("added" if after else "removed"), old.group, _path(deep_path, root),
-                 value if before else "-", value if after else "-")
+            note(
+                "body item " + ("added" if after else "removed"),
+                old.group,
+                _path(deep_path, root),
+                value if before else "-",
+                value if after else "-",
+            )
 
 
 def _show(value: Any) -> str:
@@ -479,17 +546,24 @@ def diff(old_dir: Path, new_dir: Path, *, strict: bool) -> Diff:
         raise UsageError(
             f"diff: {old_dir} was recorded with seed {old_manifest['seed']} and --max-examples "
             f"{old_manifest['max_examples']}, {new_dir} with seed {new_manifest['seed']} and --max-examples "
-            f"{new_manifest['max_examples']}: not recordings of the same suite (record both the same way)")
+            f"{new_manifest['max_examples']}: not recordings of the same suite (record both the same way)"
+        )
     result = Diff("cassettes", str(old_dir), str(new_dir), strict, ignored=list(_bodies.VOLATILE))
     if old_manifest.get("version") != new_manifest.get("version"):
-        result.notes.append(f"recorded by msgconform {old_manifest.get('version')} (OLD) and "
-                            f"{new_manifest.get('version')} (NEW)")
+        result.notes.append(
+            f"recorded by msgconform {old_manifest.get('version')} (OLD) and {new_manifest.get('version')} (NEW)"
+        )
     for api in dict.fromkeys([*old_manifest["apis"], *new_manifest["apis"]]):
         if api not in new_manifest["apis"] or api not in old_manifest["apis"]:
             side = "OLD" if api in old_manifest["apis"] else "NEW"
-            result.apis.append(ApiDiff(api, "recorded" if side == "OLD" else "absent",
-                                       "recorded" if side == "NEW" else "absent",
-                                       notes=[f"recorded only in {side}: nothing to compare"]))
+            result.apis.append(
+                ApiDiff(
+                    api,
+                    "recorded" if side == "OLD" else "absent",
+                    "recorded" if side == "NEW" else "absent",
+                    notes=[f"recorded only in {side}: nothing to compare"],
+                )
+            )
             continue
         result.apis.append(_api_diff(api, old_dir, new_dir, old_manifest, new_manifest))
     return result
@@ -521,8 +595,18 @@ def _api_diff(api: str, old_dir: Path, new_dir: Path, old_manifest: dict, new_ma
         for a, b in pairs:
             _compare_pair(api, a, b, found, labels)
     for (section, where, subject, before, after, regression), count in found.items():
-        api_diff.changes.append(Change(api, section, where, subject, before, after, regression,
-                                       note=f"{count} paired answer{'s' if count != 1 else ''}"))
+        api_diff.changes.append(
+            Change(
+                api,
+                section,
+                where,
+                subject,
+                before,
+                after,
+                regression,
+                note=f"{count} paired answer{'s' if count != 1 else ''}",
+            )
+        )
     all_old = [a for answers in old.values() for a in answers]
     all_new = [a for answers in new.values() for a in answers]
     api_diff.changes += _media_regressions(api, all_old, all_new)
@@ -533,6 +617,8 @@ def _api_diff(api: str, old_dir: Path, new_dir: Path, old_manifest: dict, new_ma
     api_diff.changes += compare_groups(api, old_groups, new_groups)
     for compare in _EXTRA.get(api, []):
         api_diff.changes += compare(old_dir / api, new_dir / api)
-    api_diff.notes.append(f"{paired} requests paired answer by answer; {unpaired_old} in OLD and {unpaired_new} "
-                          f"in NEW could not be paired (compared per operation only)")
+    api_diff.notes.append(
+        f"{paired} requests paired answer by answer; {unpaired_old} in OLD and {unpaired_new} "
+        f"in NEW could not be paired (compared per operation only)"
+    )
     return api_diff

@@ -29,8 +29,16 @@ class Change:
         return f"{self.section}: {self.subject or self.where}: {self.before} → {self.after}"
 
     def as_dict(self) -> dict:
-        return {"api": self.api, "section": self.section, "where": self.where, "subject": self.subject,
-                "before": self.before, "after": self.after, "regression": self.regression, "note": self.note}
+        return {
+            "api": self.api,
+            "section": self.section,
+            "where": self.where,
+            "subject": self.subject,
+            "before": self.before,
+            "after": self.after,
+            "regression": self.regression,
+            "note": self.note,
+        }
 
 
 @dataclass

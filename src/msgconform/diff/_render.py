@@ -26,12 +26,17 @@ def _code(text: str) -> str:
 def _table(changes: list[Change], kind: str) -> list[str]:
     if kind == "reports":
         lines = ["| API | change | case | before | after | details |", "|---|---|---|---|---|---|"]
-        rows = [f"| {c.api} | {c.section} | {_cell(c.where)} | {_cell(c.before)} | {_cell(c.after)} | {_cell(c.note)} |"
-                for c in changes]
+        rows = [
+            f"| {c.api} | {c.section} | {_cell(c.where)} | {_cell(c.before)} | {_cell(c.after)} | {_cell(c.note)} |"
+            for c in changes
+        ]
     else:
         lines = ["| API | change | answers | what | before | after | seen in |", "|---|---|---|---|---|---|---|"]
-        rows = [f"| {c.api} | {c.section} | {_code(c.where)} | {_code(c.subject) if c.subject else ' '} "
-                f"| {_cell(c.before)} | {_cell(c.after)} | {_cell(c.note)} |" for c in changes]
+        rows = [
+            f"| {c.api} | {c.section} | {_code(c.where)} | {_code(c.subject) if c.subject else ' '} "
+            f"| {_cell(c.before)} | {_cell(c.after)} | {_cell(c.note)} |"
+            for c in changes
+        ]
     lines += rows[:MAX_ROWS]
     if len(rows) > MAX_ROWS:
         lines.append(f"\n… and {len(rows) - MAX_ROWS} more (all of them: `msgconform diff --format json`)")
@@ -54,12 +59,15 @@ def render_markdown(diff: Diff) -> str:
     else:
         title = "no regression"
     lines = [f"# msgconform diff: {title}", ""]
-    lines.append(f"{what.capitalize()}: `{diff.old}` (before) → `{diff.new}` (after)"
-                 f"{', `--strict`' if diff.strict else ''}.")
+    lines.append(
+        f"{what.capitalize()}: `{diff.old}` (before) → `{diff.new}` (after){', `--strict`' if diff.strict else ''}."
+    )
     lines += ["", "| API | before | after | regressions | other changes |", "|---|---|---|---|---|"]
     for api in diff.apis:
-        lines.append(f"| {api.api} | {api.before} | {api.after} | {len(api.regressions)} "
-                     f"| {len(api.changes) - len(api.regressions)} |")
+        lines.append(
+            f"| {api.api} | {api.before} | {api.after} | {len(api.regressions)} "
+            f"| {len(api.changes) - len(api.regressions)} |"
+        )
     if not diff.changes:
         lines += ["", "No differences."]
     if regressions:
@@ -72,8 +80,10 @@ def render_markdown(diff: Diff) -> str:
     if diff.ignored:
         lines += ["", "## Not compared, and why", ""]
         lines += [f"- {what_}: {why}" for what_, why in diff.ignored]
-        lines.append("- values in general: only answers to the same request are compared value by value; "
-                     "otherwise shapes (paths and types), never values")
+        lines.append(
+            "- values in general: only answers to the same request are compared value by value; "
+            "otherwise shapes (paths and types), never values"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -85,10 +95,16 @@ def render_json(diff: Diff) -> str:
         "new": diff.new,
         "strict": diff.strict,
         "regression": bool(diff.regressions),
-        "apis": {api.api: {"before": api.before, "after": api.after,
-                           "regressions": [c.as_dict() for c in api.regressions],
-                           "changes": [c.as_dict() for c in api.changes if not c.regression],
-                           "notes": api.notes} for api in diff.apis},
+        "apis": {
+            api.api: {
+                "before": api.before,
+                "after": api.after,
+                "regressions": [c.as_dict() for c in api.regressions],
+                "changes": [c.as_dict() for c in api.changes if not c.regression],
+                "notes": api.notes,
+            }
+            for api in diff.apis
+        },
         "notes": diff.notes,
         "not_compared": [{"what": what, "why": why} for what, why in diff.ignored],
     }

@@ -82,8 +82,11 @@ def _verdict(result: dict | None, strict: bool) -> str:
     if result is None:
         return "absent"
     verdict = result["verdict"]
-    if strict and verdict == "conformant" and any(observed(c) == "non-strict" for c in result["cases"]
-                                                  if c["outcome"] != "waived"):
+    if (
+        strict
+        and verdict == "conformant"
+        and any(observed(c) == "non-strict" for c in result["cases"] if c["outcome"] != "waived")
+    ):
         return "nonconformant"  # judged with --strict, as `run --strict` would have
     return verdict
 
@@ -100,8 +103,9 @@ def diff(old_path: Path, new_path: Path, *, strict: bool) -> Diff:
         api_diff = ApiDiff(api, _verdict(before, strict), _verdict(after, strict))
         if api_diff.before != api_diff.after:
             worse = _RANK.get(api_diff.after, 0) > _RANK.get(api_diff.before, 0) and before is not None
-            api_diff.changes.append(Change(api, "verdict", "verdict", "", api_diff.before, api_diff.after,
-                                           regression=worse))
+            api_diff.changes.append(
+                Change(api, "verdict", "verdict", "", api_diff.before, api_diff.after, regression=worse)
+            )
         _cases(api_diff, before, after, failing)
         result.apis.append(api_diff)
     return result
@@ -130,5 +134,6 @@ def _cases(api_diff: ApiDiff, before: dict | None, after: dict | None, failing: 
         elif was != now:
             api_diff.changes.append(Change(api, "outcome changed", where, "", _shown(old), _shown(new), note=details))
         elif level == "INFO" and (old.get("details") or "") != (new.get("details") or ""):
-            api_diff.changes.append(Change(api, "INFO changed", where, "", old.get("details") or "(none)",
-                                           new.get("details") or "(none)"))
+            api_diff.changes.append(
+                Change(api, "INFO changed", where, "", old.get("details") or "(none)", new.get("details") or "(none)")
+            )

@@ -56,8 +56,9 @@ EVIDENCE_PASSES = 2  # passing exchanges kept per case, besides its first failur
 
 def install(config: pytest.Config, context) -> None:  # context: msgconform.plugin.RunContext
     evidence = config.getoption("msgconform_evidence")
-    trace = AllureTrace(Path(config.option.allure_report_dir), context.recorder.catalogues,
-                        Path(evidence) if evidence else None)
+    trace = AllureTrace(
+        Path(config.option.allure_report_dir), context.recorder.catalogues, Path(evidence) if evidence else None
+    )
     context.exchange_listeners.append(trace.on_exchange)
     context.recorder.listeners.append(trace.on_record)
     config.pluginmanager.register(trace, "msgconform.allure")
@@ -148,7 +149,7 @@ class AllureTrace:
             return  # not a SubtestReport (the end of one Schemathesis operation)
         # Schemathesis names the test after the operation while it runs: test_x[POST /path]
         name = report.nodeid.rpartition("::")[2]
-        label = name[name.index("[") + 1:-1] if name.endswith("]") and "[" in name else name
+        label = name[name.index("[") + 1 : -1] if name.endswith("]") and "[" in name else name
         self._write_segment(self.item, report, name, label)
         self.segments += 1
         self.trace = _Trace()
@@ -180,8 +181,12 @@ class AllureTrace:
             stop=int(time.time() * 1000),
             stage="finished",
             parameters=[Parameter(name="operation", value=label)],
-            labels=[Label("parentSuite", _api_of(item)), Label("suite", Path(str(item.path)).stem),
-                    Label("framework", "pytest"), Label("tag", "schemathesis")],
+            labels=[
+                Label("parentSuite", _api_of(item)),
+                Label("suite", Path(str(item.path)).stem),
+                Label("framework", "pytest"),
+                Label("tag", "schemathesis"),
+            ],
         )
         if report.skipped:
             result.status = Status.SKIPPED
@@ -275,9 +280,16 @@ class AllureTrace:
             kept.append(self._record(api, case_id, ok, text, seen))
 
     def _record(self, api: str, case_id: str, ok: bool, text: str, seen: _Seen) -> dict:
-        return {"api": api, "case": case_id, "ok": ok, "judgement": text,
-                "test": self.item.nodeid if self.item is not None else "<session>",
-                "title": seen.title, "exchange": seen.text, "curl": None if ok else seen.curl}
+        return {
+            "api": api,
+            "case": case_id,
+            "ok": ok,
+            "judgement": text,
+            "test": self.item.nodeid if self.item is not None else "<session>",
+            "title": seen.title,
+            "exchange": seen.text,
+            "curl": None if ok else seen.curl,
+        }
 
     def _write_evidence(self) -> None:
         if self.evidence_path is None:

@@ -141,7 +141,9 @@ def credentials_enforced(case_id: str):
             return
         harness._auth_probed.add(exchange.operation_id)
         attempts: tuple[tuple[str, dict[str, str]], ...] = (
-            ("no credentials", {}), ("an invalid token", {"Authorization": f"Bearer {INVALID_TOKEN}"}))
+            ("no credentials", {}),
+            ("an invalid token", {"Authorization": f"Bearer {INVALID_TOKEN}"}),
+        )
         for label, headers in attempts:
             status = harness.resend_without_credentials(exchange, headers)
             if status is None:
@@ -169,9 +171,15 @@ def stable_example(body: object, limit: int = 120) -> str:
             return {k: mask(v, str(k)) for k, v in value.items()}
         if isinstance(value, list):
             return [mask(item, key) for item in value]
-        if key and _ID_NAME.search(key) and not isinstance(value, bool) and (
+        if (
+            key
+            and _ID_NAME.search(key)
+            and not isinstance(value, bool)
+            and (
                 (isinstance(value, int) and value > 0)
-                or (isinstance(value, str) and value.strip().isdigit() and int(value) > 0)):
+                or (isinstance(value, str) and value.strip().isdigit() and int(value) > 0)
+            )
+        ):
             return "<id>"
         return value
 

@@ -151,8 +151,9 @@ class IdRewriter:
 
     def rewrite(self, value: Any, kind: str | None = None, parent: str | None = None) -> Any:
         if isinstance(value, dict):
-            return {k: self.rewrite(v, self.fields.get(f"{parent}.{k}") or self.fields.get(k), k)
-                    for k, v in value.items()}
+            return {
+                k: self.rewrite(v, self.fields.get(f"{parent}.{k}") or self.fields.get(k), k) for k, v in value.items()
+            }
         if isinstance(value, list):
             return [self.rewrite(item, kind, parent) for item in value]
         if kind is not None:
@@ -163,8 +164,10 @@ class IdRewriter:
         """`value` with whatever its id fields hold replaced by the kind of id (for choices that
         must not depend on which ids the target handed out); walks as `rewrite` does."""
         if isinstance(value, dict):
-            return {k: self.without_ids(v, self.fields.get(f"{parent}.{k}") or self.fields.get(k), k)
-                    for k, v in value.items()}
+            return {
+                k: self.without_ids(v, self.fields.get(f"{parent}.{k}") or self.fields.get(k), k)
+                for k, v in value.items()
+            }
         if isinstance(value, list):
             return [self.without_ids(item, kind, parent) for item in value]
         return f"<{kind} id>" if kind is not None else value
@@ -231,8 +234,9 @@ class ApiHarness:
         self.target = target
         self.recorder = recorder
         self.settings = settings
-        self.pools = Pools(people=[u.id for r, u in target.users.items()
-                                   if r not in ("sender", "outsider") and u.id is not None])
+        self.pools = Pools(
+            people=[u.id for r, u in target.users.items() if r not in ("sender", "outsider") and u.id is not None]
+        )
         self.rewriter = IdRewriter(id_fields, self.pools)
         self._accept_seen: dict[str, int] = {}
         self.followups: list[Callable[[ApiHarness, Exchange], None]] = []
@@ -336,8 +340,9 @@ class ApiHarness:
         if "accept" not in {k.lower() for k in (case.headers or {})}:
             headers["Accept"] = self._accept_for(case)
         try:
-            response = case.call(session=self.session, headers=headers, timeout=self.target.timeout,
-                                 verify=self.target.verify)
+            response = case.call(
+                session=self.session, headers=headers, timeout=self.target.timeout, verify=self.target.verify
+            )
         except GuardRefused as exc:
             self.recorder.harness(self.api, str(exc))
             return None
@@ -424,8 +429,11 @@ class ApiHarness:
         content = content.encode("utf-8") if isinstance(content, str) else bytes(content)
         media_type = request.headers.get("content-type") or None
         operation = case.operation.definition.raw
-        reasons = self.unreadable(operation, case.operation.path, request.url, media_type, content) \
-            if mode == "negative" else ()
+        reasons = (
+            self.unreadable(operation, case.operation.path, request.url, media_type, content)
+            if mode == "negative"
+            else ()
+        )
         exchange = Exchange(
             operation_id=operation.get("operationId", case.operation.label),
             method=case.method.upper(),
@@ -448,22 +456,30 @@ class ApiHarness:
         case.body = exchange.request_body  # the generator's value is gone: only the wire's remains
         return exchange
 
-    def unreadable(self, operation: dict, template: str, url: str, media_type: str | None,
-                   content: bytes) -> tuple[str, ...]:
+    def unreadable(
+        self, operation: dict, template: str, url: str, media_type: str | None, content: bytes
+    ) -> tuple[str, ...]:
         """Why the vendor's binder cannot read this request as sent (msgconform.binders);
         () when it can, and then a request generated as negative is not negative."""
         parts = urlsplit(url)
         base_path = urlsplit(self.target.base_url).path.rstrip("/")
-        relative = parts.path[len(base_path):] if base_path and parts.path.startswith(base_path) else parts.path
-        return tuple(binders.request_problems(
-            self.raw_spec, operation, _path_parameters(template, relative),
-            parse_qsl(parts.query, keep_blank_values=True), media_type, content))
+        relative = parts.path[len(base_path) :] if base_path and parts.path.startswith(base_path) else parts.path
+        return tuple(
+            binders.request_problems(
+                self.raw_spec,
+                operation,
+                _path_parameters(template, relative),
+                parse_qsl(parts.query, keep_blank_values=True),
+                media_type,
+                content,
+            )
+        )
 
     # --- requests the suite makes itself (scenarios, follow-ups) ----------------------------------
 
-
-    def exchange_from_httpx(self, response: httpx.Response, role: str | None, body: Any = None, *,
-                            generated: str | None = None) -> Exchange:
+    def exchange_from_httpx(
+        self, response: httpx.Response, role: str | None, body: Any = None, *, generated: str | None = None
+    ) -> Exchange:
         """An `Exchange` for a request made with httpx, tied to its spec operation when one matches.
 
         `body` is ignored (kept for callers): what checks see is decoded from the bytes sent.
@@ -474,7 +490,7 @@ class ApiHarness:
         request = response.request
         base_path = urlsplit(self.target.base_url).path.rstrip("/")
         path = request.url.path
-        relative = path[len(base_path):] if base_path and path.startswith(base_path) else path
+        relative = path[len(base_path) :] if base_path and path.startswith(base_path) else path
         operation = self.schema().find_operation_by_path(request.method, relative)
         case = st_response = None
         operation_id = "unknown"
@@ -489,8 +505,13 @@ class ApiHarness:
         query = request.url.query.decode() if isinstance(request.url.query, bytes) else request.url.query
         reasons: tuple[str, ...] = ()
         if generated == "negative" and operation is not None:
-            reasons = self.unreadable(operation.definition.raw, operation.path, str(request.url),
-                                      request.headers.get("content-type"), request.content)
+            reasons = self.unreadable(
+                operation.definition.raw,
+                operation.path,
+                str(request.url),
+                request.headers.get("content-type"),
+                request.content,
+            )
         return Exchange(
             operation_id=operation_id,
             method=request.method.upper(),
@@ -510,8 +531,9 @@ class ApiHarness:
             negative_reasons=reasons,
         )
 
-    def judged(self, response: httpx.Response, role: str | None, body: Any = None, *,
-               followups: bool = True) -> Exchange:
+    def judged(
+        self, response: httpx.Response, role: str | None, body: Any = None, *, followups: bool = True
+    ) -> Exchange:
         """A story's request, judged as a generated one is: every response check, then
         (unless `followups` is False) the follow-ups."""
         exchange = self.exchange_from_httpx(response, role, body)

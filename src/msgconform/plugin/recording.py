@@ -43,8 +43,10 @@ def _before_record_request(request):
             del request.headers[name]
     parts = urlsplit(request.uri)
     if parts.query:
-        query = [(k, cassettes.PLACEHOLDER if k.lower() in cassettes.SECRET_QUERY else v)
-                 for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+        query = [
+            (k, cassettes.PLACEHOLDER if k.lower() in cassettes.SECRET_QUERY else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ]
         request.uri = urlunsplit(parts._replace(query=urlencode(query)))
     return request
 

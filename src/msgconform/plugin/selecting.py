@@ -18,7 +18,8 @@ from msgconform.selection import SuiteMap, tests_to_run
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.getgroup("msgconform").addoption(
-        "--msgconform-select", default=None, help="judge only these case ids (comma-separated)")
+        "--msgconform-select", default=None, help="judge only these case ids (comma-separated)"
+    )
 
 
 def _test_of(item: pytest.Item) -> tuple[Path, str, str]:
@@ -49,10 +50,13 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     deselected = [item for item, kept in zip(items, keep, strict=True) if not kept]
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        names = sorted({"::".join(item.nodeid.split("::")[:2]).split("[")[0]
-                        for item, k in zip(items, keep, strict=True) if k})
-        reporter.write_line(f"msgconform: --case: {len(items) - len(deselected)} of {len(items)} tests can judge "
-                            f"the selected cases: {', '.join(names) or 'none'}")
+        names = sorted(
+            {"::".join(item.nodeid.split("::")[:2]).split("[")[0] for item, k in zip(items, keep, strict=True) if k}
+        )
+        reporter.write_line(
+            f"msgconform: --case: {len(items) - len(deselected)} of {len(items)} tests can judge "
+            f"the selected cases: {', '.join(names) or 'none'}"
+        )
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item, kept in zip(items, keep, strict=True) if kept]

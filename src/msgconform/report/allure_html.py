@@ -64,14 +64,18 @@ def allure_binary() -> Path | None:
 
 def missing() -> str | None:
     """One line saying what to install for the HTML report, or None when all is there."""
-    where = (f"`npm ci` in {_CHECKOUT}" if _CHECKOUT is not None
-             else f"`npm install allure@{ALLURE_VERSION}` in the current directory")
+    where = (
+        f"`npm ci` in {_CHECKOUT}"
+        if _CHECKOUT is not None
+        else f"`npm install allure@{ALLURE_VERSION}` in the current directory"
+    )
     if shutil.which("node") is None:
-        return (f"HTML report not built: Node.js is not installed; install Node.js 20 or newer "
-                f"(e.g. `apt-get install nodejs npm`), run {where}, then `msgconform report`")
+        return (
+            f"HTML report not built: Node.js is not installed; install Node.js 20 or newer "
+            f"(e.g. `apt-get install nodejs npm`), run {where}, then `msgconform report`"
+        )
     if allure_binary() is None:
-        return (f"HTML report not built: the npm package allure is not installed; run {where}, "
-                f"then `msgconform report`")
+        return f"HTML report not built: the npm package allure is not installed; run {where}, then `msgconform report`"
     return None
 
 
@@ -105,19 +109,37 @@ def build_html(report_dir: Path) -> tuple[Path, Path]:
 
 def _generate(results: Path, output: Path, report_dir: Path, *, append_history: bool) -> None:
     env = dict(os.environ)
-    env.update({
-        "MSGCONFORM_ALLURE_HISTORY": str((report_dir / HISTORY).resolve()),
-        "MSGCONFORM_ALLURE_APPEND_HISTORY": "true" if append_history else "false",
-        "NO_COLOR": "1",
-    })
-    command = [shutil.which("node") or "node", str(allure_binary()), "generate", "-c", str(CONFIG),
-               "-o", str(output.resolve()), str(results.resolve())]
+    env.update(
+        {
+            "MSGCONFORM_ALLURE_HISTORY": str((report_dir / HISTORY).resolve()),
+            "MSGCONFORM_ALLURE_APPEND_HISTORY": "true" if append_history else "false",
+            "NO_COLOR": "1",
+        }
+    )
+    command = [
+        shutil.which("node") or "node",
+        str(allure_binary()),
+        "generate",
+        "-c",
+        str(CONFIG),
+        "-o",
+        str(output.resolve()),
+        str(results.resolve()),
+    ]
     try:
-        done = subprocess.run(command, env=env, cwd=report_dir, stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, timeout=GENERATE_TIMEOUT)
+        done = subprocess.run(
+            command,
+            env=env,
+            cwd=report_dir,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=GENERATE_TIMEOUT,
+        )
     except subprocess.TimeoutExpired:
         raise HtmlReportError(
-            f"HTML report not built: allure generate took longer than {GENERATE_TIMEOUT:g} s") from None
+            f"HTML report not built: allure generate took longer than {GENERATE_TIMEOUT:g} s"
+        ) from None
     expected = (output / _FOLDER_PLUGIN / "index.html", output / _SINGLE_PLUGIN / "index.html")
     if done.returncode != 0 or not all(path.is_file() for path in expected):
         lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]

@@ -38,8 +38,14 @@ from msgconform.traceability import case_labels, seed_document, source_links
 RESULTS_DIR = "allure-results"
 HISTORY_DIR = "history"  # inside RESULTS_DIR, kept across runs (Allure reads only the files at the top)
 MATRIX_NAME = "Conformance matrix (counts catalogued cases)"
-_STATUS = {"pass": "passed", "fail": "failed", "non-strict": "failed", "skip": "skipped", "error": "broken",
-           "waived": "skipped"}  # waived: its own category (allurerc.mjs), by the message "waived: ..."
+_STATUS = {
+    "pass": "passed",
+    "fail": "failed",
+    "non-strict": "failed",
+    "skip": "skipped",
+    "error": "broken",
+    "waived": "skipped",
+}  # waived: its own category (allurerc.mjs), by the message "waived: ..."
 
 
 def fresh_results_dir(report_dir: Path) -> Path:
@@ -74,15 +80,19 @@ def write_allure_results(report: RunReport, results_dir: Path, evidence: list[di
     count = 0
     for result in report.apis:
         for item in result.cases:
-            writer.result(_case_result(writer, result.api, item, by_case.get((result.api, item.case.id), []),
-                                       start, stop, report.strict))
+            writer.result(
+                _case_result(
+                    writer, result.api, item, by_case.get((result.api, item.case.id), []), start, stop, report.strict
+                )
+            )
             count += 1
     writer.global_attachment(MATRIX_NAME, render_markdown(report), "text/markdown", ".md")
     return count
 
 
-def _case_result(writer: _Writer, api: str, item: CaseOutcome, evidence: list[dict],
-                 start: int, stop: int, strict: bool) -> dict:
+def _case_result(
+    writer: _Writer, api: str, item: CaseOutcome, evidence: list[dict], start: int, stop: int, strict: bool
+) -> dict:
     case = item.case
     full_name = f"msgconform.{api}.{case.id}"
     attachments = []
@@ -105,8 +115,11 @@ def _case_result(writer: _Writer, api: str, item: CaseOutcome, evidence: list[di
         "stage": "finished",
         "description": _description(item, outcome),
         "labels": [{"name": n, "value": v} for n, v in case_labels(api, case)]
-        + [{"name": "parentSuite", "value": api}, {"name": "suite", "value": "catalogued cases"},
-           {"name": "subSuite", "value": case.operation}],
+        + [
+            {"name": "parentSuite", "value": api},
+            {"name": "suite", "value": "catalogued cases"},
+            {"name": "subSuite", "value": case.operation},
+        ],
         "links": source_links(case),
         "parameters": [],
         "attachments": attachments,
@@ -115,11 +128,14 @@ def _case_result(writer: _Writer, api: str, item: CaseOutcome, evidence: list[di
         "stop": stop,
     }
     if item.waived is not None:
-        result["statusDetails"] = {"message": f"waived: {item.waived.reason}",
-                                   "trace": f"{case.level} {item.waived.observed}: {item.details}"}
+        result["statusDetails"] = {
+            "message": f"waived: {item.waived.reason}",
+            "trace": f"{case.level} {item.waived.observed}: {item.details}",
+        }
     elif item.outcome != "pass" or item.details:
-        result["statusDetails"] = {"message": f"{case.level} {outcome}: {item.details}" if item.details
-                                   else f"{case.level} {outcome}"}
+        result["statusDetails"] = {
+            "message": f"{case.level} {outcome}: {item.details}" if item.details else f"{case.level} {outcome}"
+        }
     return result
 
 
@@ -128,13 +144,20 @@ def _description(item: CaseOutcome, outcome: str) -> str:
     lines = []
     if case.quote:
         lines += [f"> {case.quote}", ""]
-    lines += [f"**{case.level}** — {case.expect}", "", f"Source: {case.source}", "",
-              f"Outcome: **{outcome}**, judged {item.checked} time(s) in this run."]
+    lines += [
+        f"**{case.level}** — {case.expect}",
+        "",
+        f"Source: {case.source}",
+        "",
+        f"Outcome: **{outcome}**, judged {item.checked} time(s) in this run.",
+    ]
     if item.waived is not None:
         waiver = item.waived
-        lines += ["", f"Waived by the baseline: {waiver.reason}",
-                  f"(observed: {waiver.observed}; expires: {waiver.expires or 'never'}; "
-                  f"ticket: {waiver.ticket or 'none'})"]
+        lines += [
+            "",
+            f"Waived by the baseline: {waiver.reason}",
+            f"(observed: {waiver.observed}; expires: {waiver.expires or 'never'}; ticket: {waiver.ticket or 'none'})",
+        ]
     if item.details:
         lines += ["", f"Details: {item.details}"]
     return "\n".join(lines)
@@ -170,4 +193,3 @@ class _Writer:
 
     def _write(self, name: str, text: str) -> None:
         (self.folder / name).write_text(text, encoding="utf-8")
-

@@ -57,8 +57,12 @@ def _case(item) -> dict:
     }
     if item.waived is not None:
         w = item.waived
-        case["waived"] = {"reason": w.reason, "expires": w.expires.isoformat() if w.expires else None,
-                          "ticket": w.ticket, "observed": w.observed}
+        case["waived"] = {
+            "reason": w.reason,
+            "expires": w.expires.isoformat() if w.expires else None,
+            "ticket": w.ticket,
+            "observed": w.observed,
+        }
     return case
 
 

@@ -40,8 +40,9 @@ def write_junit(report: RunReport, report_dir: Path) -> Path:
                 ET.SubElement(case, "skipped", message=item.details)
             elif item.outcome == "waived" and item.waived is not None:  # contracts.md section 5
                 ET.SubElement(case, "skipped", message=f"waived: {item.waived.reason}")
-                ET.SubElement(case, "system-out").text = (
-                    f"{item.waived.observed} ({item.case.level}) finding, waived by the baseline: {item.details}")
+                ET.SubElement(
+                    case, "system-out"
+                ).text = f"{item.waived.observed} ({item.case.level}) finding, waived by the baseline: {item.details}"
             elif item.outcome == "non-strict":
                 if report.strict:
                     ET.SubElement(case, "failure", type="non-strict", message=summary).text = _body(item)

@@ -9,8 +9,14 @@ from pathlib import Path
 
 from msgconform.report._model import RunReport, write_atomically
 
-_MARK = {"pass": "✅ pass", "fail": "❌ fail", "non-strict": "⚠️ non-strict", "skip": "⏭️ skip", "error": "💥 error",
-         "waived": "🔕 waived"}
+_MARK = {
+    "pass": "✅ pass",
+    "fail": "❌ fail",
+    "non-strict": "⚠️ non-strict",
+    "skip": "⏭️ skip",
+    "error": "💥 error",
+    "waived": "🔕 waived",
+}
 
 
 def _cell(text: str) -> str:
@@ -24,8 +30,11 @@ def render_markdown(report: RunReport) -> str:
         f"{', strict' if report.strict else ''}. Counts are catalogued cases."
     )
     if report.interrupted:
-        lines += ["", "**Interrupted** (SIGINT or SIGTERM): these results cover what was judged before the run "
-                      "was stopped; cases not judged yet are `error`."]
+        lines += [
+            "",
+            "**Interrupted** (SIGINT or SIGTERM): these results cover what was judged before the run "
+            "was stopped; cases not judged yet are `error`.",
+        ]
     lines.append("")
     waivers = report.baseline is not None
     lines.append("| API | verdict | pass | fail | non-strict | skip | error |" + (" waived |" if waivers else ""))
@@ -38,8 +47,11 @@ def render_markdown(report: RunReport) -> str:
         )
     if waivers:
         entries = report.baseline.entries
-        lines += ["", f"Baseline `{_cell(report.baseline.file)}`: {entries} entr{'y' if entries == 1 else 'ies'}; "
-                      "a waived case failed, and a baseline entry accepts it (it does not change the verdict)."]
+        lines += [
+            "",
+            f"Baseline `{_cell(report.baseline.file)}`: {entries} entr{'y' if entries == 1 else 'ies'}; "
+            "a waived case failed, and a baseline entry accepts it (it does not change the verdict).",
+        ]
         tested = {result.api for result in report.apis}
         elsewhere = [e for e in report.baseline.not_judged if e.api not in tested]
         if elsewhere:
@@ -67,22 +79,28 @@ def _details(item) -> str:
     waiver = item.waived
     if waiver is None:
         return item.details
-    extra = "".join(f", {label} {value}" for label, value in (("expires", waiver.expires), ("ticket", waiver.ticket))
-                    if value)
+    extra = "".join(
+        f", {label} {value}" for label, value in (("expires", waiver.expires), ("ticket", waiver.ticket)) if value
+    )
     return f"waived ({waiver.observed}{extra}): {waiver.reason} — finding: {item.details}"
 
 
 def _baseline_entries(baseline, api: str) -> list[str]:
     """The API's stale, expired and not-judged baseline entries, under its table."""
     lines = []
-    for label, entries in (("Stale (every case it covers passed; remove it from the baseline)", baseline.stale),
-                           ("Expired (waives nothing)", baseline.expired),
-                           ("Not judged in this run (kept)", baseline.not_judged)):
+    for label, entries in (
+        ("Stale (every case it covers passed; remove it from the baseline)", baseline.stale),
+        ("Expired (waives nothing)", baseline.expired),
+        ("Not judged in this run (kept)", baseline.not_judged),
+    ):
         mine = [entry for entry in entries if entry.api == api]
         if mine:
             lines += ["", f"{label}:", ""]
-            lines += [f"- entry {e.number}: `{_cell(e.case)}`: {_cell(e.reason)}"
-                      + (f" (expires {e.expires})" if e.expires else "") for e in mine]
+            lines += [
+                f"- entry {e.number}: `{_cell(e.case)}`: {_cell(e.reason)}"
+                + (f" (expires {e.expires})" if e.expires else "")
+                for e in mine
+            ]
     return lines
 
 

@@ -35,8 +35,14 @@ MAX_CONNECTIONS = 256
 MAX_STORED_MESSAGES = 10_000  # per server; the oldest are forgotten first
 MAX_STORED_TEXT_BYTES = 64 * 2**20  # subjects and texts kept, per server (UTF-8 bytes)
 
-__all__ = ["BODY_SECONDS", "MAX_BODY_BYTES", "MAX_CONNECTIONS", "MAX_STORED_MESSAGES",
-           "MAX_STORED_TEXT_BYTES", "bounded"]
+__all__ = [
+    "BODY_SECONDS",
+    "MAX_BODY_BYTES",
+    "MAX_CONNECTIONS",
+    "MAX_STORED_MESSAGES",
+    "MAX_STORED_TEXT_BYTES",
+    "bounded",
+]
 
 
 class _TooLarge(BaseException):
@@ -52,8 +58,11 @@ def _error(status: int, message: str) -> tuple[dict, dict]:
     start = {
         "type": "http.response.start",
         "status": status,
-        "headers": [(b"content-type", b"application/json; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()), (b"connection", b"close")],
+        "headers": [
+            (b"content-type", b"application/json; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ],
     }
     return start, {"type": "http.response.body", "body": body}
 
@@ -104,8 +113,11 @@ def bounded(app: Any, *, max_body: int = MAX_BODY_BYTES, body_seconds: float = B
         except (_TooLarge, _TooSlow) as exc:
             if started:
                 raise RuntimeError("the request body broke the server's limits mid-answer") from None
-            status, text = (413, too_large) if isinstance(exc, _TooLarge) else (
-                408, f"The request body did not arrive within {body_seconds:g} seconds.")
+            status, text = (
+                (413, too_large)
+                if isinstance(exc, _TooLarge)
+                else (408, f"The request body did not arrive within {body_seconds:g} seconds.")
+            )
             for event in _error(status, text):
                 await send(event)
 

@@ -71,12 +71,29 @@ class Account:
 
 
 ACCOUNTS: tuple[Account, ...] = (
-    Account("5d0e3f2a-8a4b-4c61-9b7e-2f1c0a9d4e11", "Sam Sender", "sam@example.test",
-            "0f6b2d8e-1c3a-4e5f-8a7b-9c0d1e2f3a4b", "sender", "ce-sender-token"),
-    Account("9b2c7d14-3e5f-4a86-b0c9-71d2e8f3a605", "Rita Recipient", "rita@example.test",
-            "0f6b2d8e-1c3a-4e5f-8a7b-9c0d1e2f3a4b", "recipient", "ce-recipient-token"),
-    Account("e4a1b3c5-d6e7-48f9-a0b1-c2d3e4f5a6b7", "Colin Colleague", "colin@example.test",
-            "0f6b2d8e-1c3a-4e5f-8a7b-9c0d1e2f3a4b", token="ce-colleague-token"),
+    Account(
+        "5d0e3f2a-8a4b-4c61-9b7e-2f1c0a9d4e11",
+        "Sam Sender",
+        "sam@example.test",
+        "0f6b2d8e-1c3a-4e5f-8a7b-9c0d1e2f3a4b",
+        "sender",
+        "ce-sender-token",
+    ),
+    Account(
+        "9b2c7d14-3e5f-4a86-b0c9-71d2e8f3a605",
+        "Rita Recipient",
+        "rita@example.test",
+        "0f6b2d8e-1c3a-4e5f-8a7b-9c0d1e2f3a4b",
+        "recipient",
+        "ce-recipient-token",
+    ),
+    Account(
+        "e4a1b3c5-d6e7-48f9-a0b1-c2d3e4f5a6b7",
+        "Colin Colleague",
+        "colin@example.test",
+        "0f6b2d8e-1c3a-4e5f-8a7b-9c0d1e2f3a4b",
+        token="ce-colleague-token",
+    ),
 )
 BY_ID = {a.id: a for a in ACCOUNTS}
 _BY_TOKEN = {a.token: a for a in ACCOUNTS if a.token}
@@ -149,8 +166,9 @@ class _Store:
 class _Refused(Exception):
     """An answer other than success; `binding` when the binder could not read the body."""
 
-    def __init__(self, status: int, message: str, model_state: dict[str, list[str]] | None = None,
-                 binding: bool = False) -> None:
+    def __init__(
+        self, status: int, message: str, model_state: dict[str, list[str]] | None = None, binding: bool = False
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.model_state, self.binding = status, message, model_state, binding
 
@@ -169,8 +187,14 @@ class _Server(ReferenceServer):
         content_type = media if self.faults.on("no-charset") else f"{media}; charset=utf-8"
         return Response(body, status, {**(headers or {}), "Content-Type": content_type})
 
-    def error(self, request: Request, status: int, message: str, model_state: dict[str, list[str]] | None = None,
-              headers: dict[str, str] | None = None) -> Response:
+    def error(
+        self,
+        request: Request,
+        status: int,
+        message: str,
+        model_state: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         value: dict[str, Any] = {"Message": message}
         if model_state:
             value["ModelState"] = model_state
@@ -197,8 +221,9 @@ class _Server(ReferenceServer):
             return self.error(request, 405, message, headers={"Allow": "POST"})
         account = self.caller(request)
         if account is None:
-            return self.error(request, 401, "Authorization has been denied for this request.",
-                              headers={"WWW-Authenticate": "Bearer"})
+            return self.error(
+                request, 401, "Authorization has been denied for this request.", headers={"WWW-Authenticate": "Bearer"}
+            )
         try:
             return await self.send(request, account)
         except _Refused as refused:
@@ -212,8 +237,9 @@ class _Server(ReferenceServer):
         content_type = request.headers.get("content-type")
         kind = media_type(content_type)[0]
         raw = await request.body()
-        if kind not in JSON_TYPES + XML_TYPES + (FORM_TYPE,) or (kind == "text/json" and self.faults.on(
-                "text-json-rejected")):
+        if kind not in JSON_TYPES + XML_TYPES + (FORM_TYPE,) or (
+            kind == "text/json" and self.faults.on("text-json-rejected")
+        ):
             shown = kind or "application/octet-stream"
             raise _Refused(415, f"The request entity's media type '{shown}' is not supported for this resource.")
         model = self.bind(raw, content_type, kind)
@@ -234,8 +260,13 @@ class _Server(ReferenceServer):
             bound = dotnet_binder.bind_json(spec, MODEL, form_value(pairs))
         else:
             bound = dotnet_binder.bind(spec, MODEL, raw, kind)
-        if bound.readable and kind in XML_TYPES and on("xml-importance-number") and isinstance(
-                bound.value, dict) and bound.value.get("importance") is not None:
+        if (
+            bound.readable
+            and kind in XML_TYPES
+            and on("xml-importance-number")
+            and isinstance(bound.value, dict)
+            and bound.value.get("importance") is not None
+        ):
             bound.errors.append("model.Importance: expected a number")
         if bound.readable and kind in JSON_TYPES and on("json-importance-name"):
             text = _json_importance(raw)
@@ -244,8 +275,9 @@ class _Server(ReferenceServer):
         if bound.readable and on("strict-binder"):
             bound.errors += self.strict_problems(raw, kind, bound.value)
         if bound.value is None:
-            raise _Refused(400, "The request is invalid.", {"model": bound.errors or ["A value is required."]},
-                           binding=True)
+            raise _Refused(
+                400, "The request is invalid.", {"model": bound.errors or ["A value is required."]}, binding=True
+            )
         if bound.errors and not on("model-state-ignored"):
             state: dict[str, list[str]] = {}
             for problem in bound.errors:
@@ -286,8 +318,9 @@ class _Server(ReferenceServer):
             raise _Refused(400, "The request is invalid.", {"model.to": ["At least one recipient is required."]})
         for recipient in recipients:
             if recipient.get("account_id") not in BY_ID:
-                raise _Refused(400, "The request is invalid.",
-                               {"model.to": [f"No account {recipient.get('account_id')} exists."]})
+                raise _Refused(
+                    400, "The request is invalid.", {"model.to": [f"No account {recipient.get('account_id')} exists."]}
+                )
         sender = model.get("sender_account_id")
         if sender is not None and sender != account.id:
             raise _Refused(400, "The request is invalid.", {"model.sender_account_id": ["Not your own account."]})
@@ -307,8 +340,9 @@ class _Server(ReferenceServer):
             raise _Refused(400, "The request is invalid.", {"model.send": ["Drafts are not supported."]})
 
     def save(self, model: dict[str, Any], account: Account) -> dict[str, Any]:
-        recipients = {r["account_id"] for key in ("to", "cc", "bcc") for r in (model.get(key) or [])
-                      if isinstance(r, dict)}
+        recipients = {
+            r["account_id"] for key in ("to", "cc", "bcc") for r in (model.get(key) or []) if isinstance(r, dict)
+        }
         with self.store.lock:
             self.store.version += 1
             saved = {

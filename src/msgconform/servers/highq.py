@@ -121,8 +121,9 @@ class _Reader:
             body = {k: self._wrapper(v) if k in ("recipients", "messages") else v for k, v in body.items()}
         if body.get("recipients") is not None:
             recipients = self._typed(body["recipients"], dict, "recipients is not an object") or {}
-            users = self._typed(self._wrapper(recipients.get("users", {})), dict,
-                                "recipients.users is not an object") or {}
+            users = (
+                self._typed(self._wrapper(recipients.get("users", {})), dict, "recipients.users is not an object") or {}
+            )
             for user in self._list(users, "user", "recipients.users.user"):
                 userid = self._userid(user)
                 if userid is not None:  # None: of the wrong type, dropped (lenient) or refused

@@ -209,6 +209,7 @@ def _from_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 def _as_binder_reads(name: str, value: Any, xml: bool) -> Any:
     """Variant binder-leniency: `value` as Json.NET or the DataContractSerializer would
     convert it for field `name` (written apart from the suite's own binder profiles)."""
+
     def number(item: Any) -> Any:
         if isinstance(item, str) and re.fullmatch(r"\s*[+-]?\d{1,19}\s*", item):
             return int(item)
@@ -509,10 +510,18 @@ class _Server(ReferenceServer):
             for view, attribute, moment in marks:
                 setattr(view, attribute, moment)
             new_id = self.store.new_id()
-            self.store.keep(_Message(
-                new_id, person.id, tuple(to), tuple(bcc), message.get("Subject"), message.get("Text"), now,
-                message.get("ReplyToMessageId"),
-            ))
+            self.store.keep(
+                _Message(
+                    new_id,
+                    person.id,
+                    tuple(to),
+                    tuple(bcc),
+                    message.get("Subject"),
+                    message.get("Text"),
+                    now,
+                    message.get("ReplyToMessageId"),
+                )
+            )
             self.store.views[(new_id, person.id)] = _View(is_read=True)
             shown_id = self.store.new_id() if self.faults.on("location-wrong-id") else new_id
         headers = {}
@@ -654,8 +663,11 @@ class _Server(ReferenceServer):
         if on("preview-keeps-html"):
             preview_text = None if message.text is None else message.text[:100]
         else:
-            preview_text = preview(message.text, drop_entities=on("preview-entities-removed"),
-                                   width=40 if on("preview-entities-removed") else 100)
+            preview_text = preview(
+                message.text,
+                drop_entities=on("preview-entities-removed"),
+                width=40 if on("preview-entities-removed") else 100,
+            )
         return {
             "Text": message.text,
             "To": [self.person(request, PERSONS[i]) for i in shown],

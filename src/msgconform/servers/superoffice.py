@@ -78,18 +78,49 @@ FLAGS = ("None", "Seen", "Deleted", "Recent", "Flagged", "Draft", "Answered")
 _FLAG_BITS = {name: (0 if i == 0 else 1 << (i - 1)) for i, name in enumerate(FLAGS)}
 CAL_METHODS = ("Unknown", "Add", "Cancel", "Counter", "DeclineCounter", "Publish", "Refresh", "Reply", "Request")
 CAL_REPLY = ("Unknown", "Accepted", "Declined", "Tentative")
-_X_PRIORITY = {"Highest": "1 (Highest)", "High": "2 (High)", "Normal": "3 (Normal)", "Low": "4 (Low)",
-               "Lowest": "5 (Lowest)"}
+_X_PRIORITY = {
+    "Highest": "1 (Highest)",
+    "High": "2 (High)",
+    "Normal": "3 (Normal)",
+    "Low": "4 (Low)",
+    "Lowest": "5 (Lowest)",
+}
 _IMPORTANCE = {"Highest": "high", "High": "high", "Normal": "normal", "Low": "low", "Lowest": "low"}
 
 # Reference-typed members of EMailEntity (null when not set; `$select` nulls them out) and
 # value-typed ones with their defaults (never null).
-_REFERENCE = ("To", "Cc", "Bcc", "Subject", "HTMLBody", "From", "MessageID", "PlainBody", "EMailSOInfo",
-              "Attachments", "CustomHeaderList", "FolderName", "InReplyTo", "TableRight", "FieldProperties")
-_VALUES = {"Sent": "0001-01-01T00:00:00", "Size": 0, "Priority": "NoPriority", "Flags": "None", "IsSent": False,
-           "ServerId": 0, "EmailItemId": 0, "AccountId": 0, "ReceivedAt": "0001-01-01T00:00:00",
-           "RepliedAt": "0001-01-01T00:00:00", "HasCalendarData": False, "CalMethod": "Unknown",
-           "CalReplyStatus": "Unknown"}
+_REFERENCE = (
+    "To",
+    "Cc",
+    "Bcc",
+    "Subject",
+    "HTMLBody",
+    "From",
+    "MessageID",
+    "PlainBody",
+    "EMailSOInfo",
+    "Attachments",
+    "CustomHeaderList",
+    "FolderName",
+    "InReplyTo",
+    "TableRight",
+    "FieldProperties",
+)
+_VALUES = {
+    "Sent": "0001-01-01T00:00:00",
+    "Size": 0,
+    "Priority": "NoPriority",
+    "Flags": "None",
+    "IsSent": False,
+    "ServerId": 0,
+    "EmailItemId": 0,
+    "AccountId": 0,
+    "ReceivedAt": "0001-01-01T00:00:00",
+    "RepliedAt": "0001-01-01T00:00:00",
+    "HasCalendarData": False,
+    "CalMethod": "Unknown",
+    "CalReplyStatus": "Unknown",
+}
 _ENUM_NUMBERS = {"Priority": PRIORITIES, "CalMethod": CAL_METHODS, "CalReplyStatus": CAL_REPLY}
 
 
@@ -236,10 +267,14 @@ def _email(value: Any, where: str) -> dict[str, Any]:
         _string(value.get(key), f"{where}.{key}")
     if value.get("From") is not None:
         email["From"] = _address(value["From"], f"{where}.From")
-    email["_attachments"] = [_attachment(a, f"{where}.Attachments[{i}]")
-                             for i, a in enumerate(_list(value.get("Attachments"), f"{where}.Attachments"))]
-    email["_headers"] = [_header(h, f"{where}.CustomHeaderList[{i}]")
-                         for i, h in enumerate(_list(value.get("CustomHeaderList"), f"{where}.CustomHeaderList"))]
+    email["_attachments"] = [
+        _attachment(a, f"{where}.Attachments[{i}]")
+        for i, a in enumerate(_list(value.get("Attachments"), f"{where}.Attachments"))
+    ]
+    email["_headers"] = [
+        _header(h, f"{where}.CustomHeaderList[{i}]")
+        for i, h in enumerate(_list(value.get("CustomHeaderList"), f"{where}.CustomHeaderList"))
+    ]
     for key, names in _ENUM_NUMBERS.items():
         if key in value:
             email[key] = _enum(value[key], names, f"{where}.{key}")
@@ -319,8 +354,9 @@ class _Server(ReferenceServer):
         content_type = f"{media}; charset=utf-8" if self.faults.on("charset-params") else media
         return Response(body, status, {**(headers or {}), "Content-Type": content_type})
 
-    def error(self, request: Request, status: int, kind: str, message: str,
-              headers: dict[str, str] | None = None) -> Response:
+    def error(
+        self, request: Request, status: int, kind: str, message: str, headers: dict[str, str] | None = None
+    ) -> Response:
         if self.faults.on("error-body-text"):
             return self.respond(message.encode(), status, "text/plain", headers)
         value = {"Error": True, "ErrorType": kind, "ErrorMessage": message, "ErrorSource": "EMailAgent.SendEMails"}
@@ -338,11 +374,17 @@ class _Server(ReferenceServer):
 
     async def endpoint(self, request: Request) -> Response:
         if request.method != "POST":
-            return self.error(request, 405, "MethodNotAllowed", f"{request.method} is not allowed here",
-                              {"Allow": "POST"})
+            return self.error(
+                request, 405, "MethodNotAllowed", f"{request.method} is not allowed here", {"Allow": "POST"}
+            )
         if not self.authorized(request):
-            return self.error(request, 401, "Unauthorized", "Authentication required",
-                              {"WWW-Authenticate": 'Basic realm="SuperOffice"'})
+            return self.error(
+                request,
+                401,
+                "Unauthorized",
+                "Authentication required",
+                {"WWW-Authenticate": 'Basic realm="SuperOffice"'},
+            )
         try:
             return await self.send(request)
         except _BadRequest as exc:
@@ -486,8 +528,7 @@ class _Server(ReferenceServer):
             raise
         return smtp
 
-    def transmit(self, smtp: smtplib.SMTP, email: dict[str, Any], message: EmailMessage,
-                 recipients: list[str]) -> None:
+    def transmit(self, smtp: smtplib.SMTP, email: dict[str, Any], message: EmailMessage, recipients: list[str]) -> None:
         raw = message.as_bytes(policy=SMTP_POLICY)  # smtplib sends bytes as they are: CRLF here
         sender = (email.get("From") or {}).get("Address") or AGENT_EMAIL
         refused: dict = {}
@@ -549,8 +590,12 @@ class _Server(ReferenceServer):
             data = attachment["_bytes"]
             if on("attachment-bytes-mangled"):
                 data = (attachment.get("Stream") or "").encode()
-            message.add_attachment(data, maintype=maintype or "application", subtype=subtype or "octet-stream",
-                                   filename=attachment.get("Filename") or "attachment")
+            message.add_attachment(
+                data,
+                maintype=maintype or "application",
+                subtype=subtype or "octet-stream",
+                filename=attachment.get("Filename") or "attachment",
+            )
         if not to + cc + bcc:
             raise _BadRequest("an e-mail needs at least one recipient with an Address")
         if any(len(line) > 998 for line in message.as_bytes().split(b"\n")):

@@ -45,10 +45,23 @@ class ImapSink:
         return f"{host}:{self.port}"
 
     def start(self) -> ImapSink:
-        command = [_pymap(), "--host", self.listen, "--port", str(self.port), "--no-tls",
-                   "dict", "--demo-data", "--demo-user", self.username, "--demo-password", self.password]
-        self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL)
+        command = [
+            _pymap(),
+            "--host",
+            self.listen,
+            "--port",
+            str(self.port),
+            "--no-tls",
+            "dict",
+            "--demo-data",
+            "--demo-user",
+            self.username,
+            "--demo-password",
+            self.password,
+        ]
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

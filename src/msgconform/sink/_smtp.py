@@ -81,8 +81,15 @@ class _Handler:
 class SmtpSink:
     """A capturing SMTP server; see the module docstring. Use as a context manager."""
 
-    def __init__(self, listen: str = "127.0.0.1", port: int = 0, advertise: str | None = None,
-                 *, tls: bool = True, mailbox: Mailbox | None = None) -> None:
+    def __init__(
+        self,
+        listen: str = "127.0.0.1",
+        port: int = 0,
+        advertise: str | None = None,
+        *,
+        tls: bool = True,
+        mailbox: Mailbox | None = None,
+    ) -> None:
         self.listen = listen
         self.requested_port = port
         self.advertise = advertise or listen
@@ -126,7 +133,8 @@ class SmtpSink:
         if not isinstance(data, LoginPassword):
             return AuthResult(success=False, handled=False)
         ok = hmac.compare_digest(data.login, self.username.encode()) & hmac.compare_digest(
-            data.password, self.password.encode())
+            data.password, self.password.encode()
+        )
         return AuthResult(success=bool(ok), handled=False)
 
     def _tls_context(self) -> ssl.SSLContext | None:
@@ -154,8 +162,9 @@ class SmtpSink:
             sock.bind((self.listen, self.requested_port))
         except OSError as exc:
             sock.close()
-            raise OSError(f"the SMTP sink cannot listen on {self.listen} port {self.requested_port}: "
-                          f"{exc.strerror or exc}") from None
+            raise OSError(
+                f"the SMTP sink cannot listen on {self.listen} port {self.requested_port}: {exc.strerror or exc}"
+            ) from None
         sock.listen(50)
         sock.setblocking(False)
         self.port = sock.getsockname()[1]
@@ -166,9 +175,18 @@ class SmtpSink:
         ready = threading.Event()
 
         def factory() -> SMTP:
-            return SMTP(handler, hostname=self.advertise, ident="msgconform sink", tls_context=context,
-                        require_starttls=False, auth_require_tls=False, authenticator=self._authenticate,
-                        data_size_limit=MAX_MESSAGE_BYTES, timeout=IDLE_TIMEOUT, loop=loop)
+            return SMTP(
+                handler,
+                hostname=self.advertise,
+                ident="msgconform sink",
+                tls_context=context,
+                require_starttls=False,
+                auth_require_tls=False,
+                authenticator=self._authenticate,
+                data_size_limit=MAX_MESSAGE_BYTES,
+                timeout=IDLE_TIMEOUT,
+                loop=loop,
+            )
 
         def run() -> None:
             asyncio.set_event_loop(loop)

@@ -117,9 +117,7 @@ class Reading:
             if (child_ns, local) == (item_ns, item_name):
                 result.append(self.value(child, items, item_ns, item_name, child_path))
             elif local == item_name:
-                self.findings.append(
-                    f"{child_path}: in {_ns(child_ns)}, documented in {_ns(item_ns)}; not read"
-                )
+                self.findings.append(f"{child_path}: in {_ns(child_ns)}, documented in {_ns(item_ns)}; not read")
             else:
                 self.findings.append(
                     f"{child_path}: unknown element {clark(child_ns, local)}, documented items are "

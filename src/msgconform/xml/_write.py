@@ -229,6 +229,4 @@ def _escape_text(text: str) -> str:
 
 
 def _escape_attribute(text: str) -> str:
-    return (
-        _escape_text(text).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
-    )
+    return _escape_text(text).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
