@@ -315,9 +315,8 @@ class AllureTrace:
         base = urlsplit(harness.target.base_url)
         request = getattr(exchange.response, "request", None)
         body = getattr(request, "body", None)
-        if body is None and exchange.request_body is not None:
-            value = exchange.request_body
-            body = value if isinstance(value, (str, bytes)) else json.dumps(value, ensure_ascii=False)
+        if body is None and exchange.request_content:
+            body = exchange.request_content  # the bytes sent (a decoded value may be Undecodable)
         http = HttpExchange(
             method=exchange.method,
             url=f"{base.scheme}://{base.netloc}{exchange.path}",

@@ -453,7 +453,12 @@ class ApiHarness:
             negative_reasons=reasons,
             wire=(self.raw_spec, operation),
         )
-        case.body = exchange.request_body  # the generator's value is gone: only the wire's remains
+        decoded = exchange.request_body
+        # The generator's value is gone: only the wire's remains. A body its media type cannot
+        # read stays as the text sent (Schemathesis serializes case.body for its own reports).
+        case.body = (
+            exchange.request_content.decode("utf-8", "replace") if isinstance(decoded, wire.Undecodable) else decoded
+        )
         return exchange
 
     def unreadable(
