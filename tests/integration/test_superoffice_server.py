@@ -9,6 +9,7 @@ import base64
 import smtplib
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
 
 import httpx
 import pytest
@@ -169,6 +170,16 @@ def test_sent_items_copy_goes_into_the_imap_sink(sink):
                                             "Password": imap.password, "Folder": "Sent"}}
         assert httpx.post(servers.base_urls["superoffice"] + PATH, json=body, headers=AUTH, timeout=20).status_code == 200
         assert imap.copies("T9") == 1 and imap.copies("T10") == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc")
+def test_the_imap_sink_password_is_not_on_its_command_line():
+    """Any local user can read a command line (`ps`): the password reaches pymap otherwise."""
+    with ImapSink() as imap:
+        command = Path(f"/proc/{imap._process.pid}/cmdline").read_bytes()
+        assert imap.username.encode() in command  # the right process
+        assert imap.password.encode() not in command
+        assert imap.copies("nothing-sent") == 0  # and it still logs in with it
 
 
 def test_run_against_serve_with_a_targets_file(tmp_path):

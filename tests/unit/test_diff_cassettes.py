@@ -231,3 +231,12 @@ def test_markdown_and_json_name_the_regression(tmp_path, capsys):
     document = json.loads(capsys.readouterr().out)
     assert document["kind"] == "cassettes" and document["regression"] is True
     assert document["apis"]["itslearning"]["regressions"][0]["subject"] == "location"
+
+
+def test_byte_sizes_are_masked_and_their_type_is_still_compared():
+    from msgconform.diff import _bodies
+
+    # An e-mail's Size counts bytes that carry the run's Date: header and Message-ID.
+    assert _bodies.mask([{"Size": 450, "IsSent": True}]) == _bodies.mask([{"Size": 451, "IsSent": True}])
+    assert _bodies.mask({"Size": 450}) == {"Size": "<size>"}
+    assert _bodies.value_shape({"Size": 450}) != _bodies.value_shape({"Size": "450"})

@@ -47,6 +47,10 @@ VOLATILE: tuple[tuple[str, str], ...] = (
     ),
     ("digits inside texts (`No message with id 72`)", "they are identifiers and counts of the run"),
     (
+        "byte sizes (members named `Size`, such as an e-mail's)",
+        "the counted bytes carry the run's dates and identifiers (a `Date:` header, a Message-ID)",
+    ),
+    (
         "the nonce in subjects the suite writes (`[msgconform] send 1a2b3c4d`)",
         "it counts the messages sent before, so it shifts when an earlier request changed",
     ),
@@ -60,6 +64,7 @@ IGNORED_HEADERS = frozenset({"date", "content-length", "connection", "transfer-e
 
 _ID_KEY = re.compile(r"(?i)(id|ids|ref)$")
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_SIZE_KEY = re.compile(r"(?i)size$")
 _DIGITS = re.compile(r"\d+")
 NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 
@@ -185,6 +190,8 @@ def mask(value: Any, key: str = "") -> Any:
         return "<secret>"
     if key and _ID_KEY.search(key) and isinstance(value, (int, float, str)) and not isinstance(value, bool):
         return "<id>"
+    if key and _SIZE_KEY.search(key) and isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        return "<size>"
     if isinstance(value, str):
         return mask_text(value)
     return value

@@ -2,9 +2,13 @@
 
 pymap is a command-line server, so it runs as a child process of the suite:
 
-    pymap --host H --port N --no-tls dict --demo-data --demo-user U --demo-password P
+    pymap --host H --port N --no-tls dict --demo-data --demo-user U @ARGS
 
 on a port chosen free a moment before, with a user and password made fresh for this sink.
+The password never goes on the command line (any local user can read that with `ps`):
+`@ARGS` is a file of arguments, one per line, which pymap reads with `$NAME` taken from its
+environment; the file says `--demo-password` and `$MSGCONFORM_IMAP_PASSWORD`, and only the
+child's environment (readable by its owner alone) holds the value.
 The demo data gives the folders INBOX, Sent and Trash (and a few messages of its own, so a
 copy is found by the run's token in its Subject, never by counting). The sink is ready when
 its port accepts a connection (bounded wait); `stop()` ends exactly the process it started,
@@ -15,6 +19,7 @@ call with a timeout.
 from __future__ import annotations
 
 import imaplib
+import os
 import secrets
 import socket
 import subprocess
@@ -27,6 +32,8 @@ from msgconform.sink._smtp import free_port
 START_TIMEOUT = 15.0
 IMAP_TIMEOUT = 10.0
 FOLDER = "Sent"
+_PASSWORD_VARIABLE = "MSGCONFORM_IMAP_PASSWORD"
+_ARGS_FILE = Path(__file__).with_name("pymap-password.args")  # no secret in it, only the variable's name
 
 
 class ImapSink:
@@ -56,11 +63,14 @@ class ImapSink:
             "--demo-data",
             "--demo-user",
             self.username,
-            "--demo-password",
-            self.password,
+            "@" + str(_ARGS_FILE),
         ]
         self._process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, _PASSWORD_VARIABLE: self.password},
         )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
