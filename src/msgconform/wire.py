@@ -43,15 +43,25 @@ def media_type_of(header: str | None) -> str:
     return (header or "").split(";")[0].strip().lower()
 
 
-def request_schema(spec: Mapping[str, Any], operation: Mapping[str, Any], media_type: str) -> Any:
+def _request_content(spec: Mapping[str, Any], operation: Mapping[str, Any]) -> Mapping[str, Any]:
     body = operation.get("requestBody")
     while isinstance(body, Mapping) and "$ref" in body:
         node: Any = spec
         for token in body["$ref"].removeprefix("#/").split("/"):
             node = node[token.replace("~1", "/").replace("~0", "~")]
         body = node
-    entry = ((body or {}).get("content") or {}).get(media_type) if isinstance(body, Mapping) else None
+    content = body.get("content") if isinstance(body, Mapping) else None
+    return content if isinstance(content, Mapping) else {}
+
+
+def request_schema(spec: Mapping[str, Any], operation: Mapping[str, Any], media_type: str) -> Any:
+    entry = _request_content(spec, operation).get(media_type)
     return entry.get("schema") if isinstance(entry, Mapping) else None
+
+
+def request_media_types(spec: Mapping[str, Any], operation: Mapping[str, Any]) -> list[str]:
+    """The request media types an operation declares, in the spec's order."""
+    return list(_request_content(spec, operation))
 
 
 def _codec(spec: Mapping[str, Any]) -> XmlCodec:

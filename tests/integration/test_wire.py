@@ -42,6 +42,7 @@ def _operations():
 
 
 OPERATIONS = list(_operations())
+EXAMPLES = 20  # per operation, media type and generation mode
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +85,14 @@ def test_what_checks_see_is_what_the_wire_decodes_to(servers, api, method, path,
     media_seen: set[str] = set()
 
     # Each request media type drawn on its own (Schemathesis draws one media type per case, and
-    # XML examples that XML 1.0 cannot carry are not sent), so that every one is exercised.
+    # XML examples that XML 1.0 cannot carry are not sent), so that every one is exercised:
+    # from a copy of the spec whose request body declares that media type alone (filtering
+    # the operation's cases by media type drew seven cases for each one kept, for SuperOffice).
     def strategy_for(media):
-        return operation.as_strategy(generation_mode=mode).filter(lambda c, m=media: c.media_type == m)
+        document = copy.deepcopy(spec)
+        content = document["paths"][path][method]["requestBody"]["content"]
+        document["paths"][path][method]["requestBody"]["content"] = {media: content[media]}
+        return harness.schema_of(document)[path][method.upper()].as_strategy(generation_mode=mode)
 
     def check(case):
         media_type = case.media_type
@@ -116,7 +122,7 @@ def test_what_checks_see_is_what_the_wire_decodes_to(servers, api, method, path,
         media_seen.add(media_type)
 
     for media in media_types:
-        settings(max_examples=30, derandomize=True, database=None, deadline=None,
+        settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
                  suppress_health_check=list(HealthCheck))(given(case=strategy_for(media))(check))()
     assert seen["exchanges"] > 0, "no generated request was sent"
     assert media_seen == set(media_types), f"request media types never generated: {set(media_types) - media_seen}"
