@@ -174,8 +174,11 @@ def test_sent_items_copy_goes_into_the_imap_sink(sink):
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc")
 def test_the_imap_sink_password_is_not_on_its_command_line():
-    """Any local user can read a command line (`ps`): the password reaches pymap otherwise."""
-    with ImapSink() as imap:
+    """Any local user can read a command line (`ps`): the password reaches pymap otherwise.
+    A password beginning with `-` (token_urlsafe makes one in 64) is still read as a value."""
+    imap = ImapSink()
+    imap.password = "-" + imap.password
+    with imap:
         command = Path(f"/proc/{imap._process.pid}/cmdline").read_bytes()
         assert imap.username.encode() in command  # the right process
         assert imap.password.encode() not in command
