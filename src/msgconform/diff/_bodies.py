@@ -54,6 +54,16 @@ VOLATILE: tuple[tuple[str, str], ...] = (
         "the nonce in subjects the suite writes (`[msgconform] send 1a2b3c4d`)",
         "it counts the messages sent before, so it shifts when an earlier request changed",
     ),
+    (
+        "SuperOffice's run token (`T` and ten hex digits) in subjects, addresses and bodies, "
+        "in answers and in delivered mail",
+        "it counts the e-mails sent before, so it shifts when an earlier request changed "
+        "(delivered mails are paired by it first)",
+    ),
+    (
+        "in delivered mail: the `Date` and `Message-ID` (`In-Reply-To`, `References`) values and MIME boundaries",
+        "the time of the run, and numbers the sending machine makes up",
+    ),
     ("secrets (tokens, passwords: redacted before recording)", "never recorded"),
     (
         "`Content-Length`, `Connection`, `Transfer-Encoding`, `Keep-Alive`",
@@ -213,12 +223,15 @@ def mask_text(text: str) -> str:
 
 
 _NONCE = re.compile(r"(\[msgconform\][^\"'<>]*?)\b[0-9a-f]{8}\b")
+TOKEN = re.compile(r"(?<![0-9A-Za-z])T[0-9a-f]{10}(?![0-9A-Za-z])")
 
 
 def mask_nonce(text: str) -> str:
-    """The 8-hex nonce in a subject the suite wrote (`[msgconform] send 1a2b3c4d`): it counts
-    the messages the run sent before, so one request more or less early shifts every later one."""
-    return _NONCE.sub(r"\1<nonce>", text)
+    """The 8-hex nonce in a subject the suite wrote (`[msgconform] send 1a2b3c4d`), and the
+    SuperOffice suite's token (`T` and ten hex digits, in subjects, addresses and bodies): each
+    counts the messages the run sent before, so one request more or less early shifts every
+    later one."""
+    return TOKEN.sub("<token>", _NONCE.sub(r"\1<nonce>", text))
 
 
 _URLS = re.compile(r"[a-z][a-z0-9+.-]*://[^\s\"'<>]+", re.I)

@@ -337,16 +337,17 @@ class Group:
 
 
 _CONTAINERS = frozenset({"object", "array", "element"})
+_JSON_STEP = re.compile(r"\['(?:[^'\\]|\\.)*'\]|\[\]|\.[^.\[]*")
 
 
 def _parent(path: str) -> str | None:
     """`$.To[].PersonId` -> `$.To[]`, `/Message/Subject` -> `/Message`; None at the top."""
     if path.startswith("("):  # `(text)`, `(codec) finding`: about the whole body
         return None
-    if path.endswith("']"):  # a member whose name holds a separator: `$.ModelState['message.To']`
-        head = path[: path.rindex("['")]
-        return head or None
-    sep = "." if path.startswith("$") else "/"
+    if path.startswith("$"):  # steps: `.name`, `['name.with.dots']`, `[]`
+        steps = _JSON_STEP.findall(path[1:])
+        return "$" + "".join(steps[:-1]) if steps else None
+    sep = "/"
     head, cut, _ = path.rpartition(sep)
     return head if cut and head else None
 
@@ -372,28 +373,48 @@ def _types(kinds: set[str]) -> str:
     return ", ".join(sorted(kinds)) or "-"
 
 
-def compare_groups(api: str, old: Groups, new: Groups, *, what: str = "answers") -> list[Change]:
+def compare_groups(
+    api: str,
+    old: Groups,
+    new: Groups,
+    *,
+    what: str = "answers",
+    sections: tuple[str, str] = ("headers", "body"),
+    gone_regresses: bool = False,
+) -> list[Change]:
     """Headers and paths every OLD item of a group had and NEW items lack, retyped paths (regressions);
-    additions, and groups gone or new (listed)."""
+    additions, and groups gone or new (listed; a group gone is a regression with `gone_regresses`).
+    `sections` names the two kinds of change in the output (headers, then paths)."""
     changes: list[Change] = []
+    header_section, path_section = sections
     for label in dict.fromkeys([*old.groups, *new.groups]):
         before, after = old.groups.get(label), new.groups.get(label)
         if after is None:
             assert before is not None  # label is a group of one of the two
-            changes.append(Change(api, f"{what} no longer seen", label, "", f"{before.count} {what}", "none"))
+            changes.append(
+                Change(
+                    api,
+                    f"{what} not delivered" if gone_regresses else f"{what} no longer seen",
+                    label,
+                    "",
+                    f"{before.count} {what}",
+                    "none",
+                    regression=gone_regresses,
+                )
+            )
             continue
         if before is None:
             changes.append(Change(api, f"{what} new", label, "", "none", f"{after.count} {what}"))
             continue
         for section, counts_old, counts_new in (
-            ("headers", before.headers, after.headers),
-            ("body", before.paths, after.paths),
+            (header_section, before.headers, after.headers),
+            (path_section, before.paths, after.paths),
         ):
             for name in dict.fromkeys([*counts_old, *counts_new]):
                 had, has = counts_old.get(name, 0), counts_new.get(name, 0)
-                if section == "body" and name.endswith("[]"):
+                if section == path_section and name.endswith("[]"):
                     could_old, could_new = had, has  # array items: an empty array is a value, not a loss
-                elif section == "body":
+                elif section == path_section:
                     could_old, could_new = before.holders(name), after.holders(name)
                 else:
                     could_old, could_new = before.count, after.count
@@ -421,7 +442,7 @@ def compare_groups(api: str, old: Groups, new: Groups, *, what: str = "answers")
                 changes.append(
                     Change(
                         api,
-                        "body: retyped",
+                        f"{path_section}: retyped",
                         label,
                         path,
                         _types(before.types[path]),
@@ -433,7 +454,7 @@ def compare_groups(api: str, old: Groups, new: Groups, *, what: str = "answers")
                 changes.append(
                     Change(
                         api,
-                        "body: nullability changed",
+                        f"{path_section}: nullability changed",
                         label,
                         path,
                         _types(before.types[path]),
