@@ -51,6 +51,10 @@ VOLATILE: tuple[tuple[str, str], ...] = (
         "the counted bytes carry the run's dates and identifiers (a `Date:` header, a Message-ID)",
     ),
     (
+        "row versions (members named `ts`, such as CompleteEmpire's base64 counter)",
+        "the vendor counts every write of the run in them, so they shift when an earlier request changed",
+    ),
+    (
         "the nonce in subjects the suite writes (`[msgconform] send 1a2b3c4d`)",
         "it counts the messages sent before, so it shifts when an earlier request changed",
     ),
@@ -75,6 +79,7 @@ IGNORED_HEADERS = frozenset({"date", "content-length", "connection", "transfer-e
 _ID_KEY = re.compile(r"(?i)(id|ids|ref)$")
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _SIZE_KEY = re.compile(r"(?i)size$")
+_ROW_VERSION_KEY = re.compile(r"(?i)ts")
 _DIGITS = re.compile(r"\d+")
 NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 
@@ -202,6 +207,8 @@ def mask(value: Any, key: str = "") -> Any:
         return "<id>"
     if key and _SIZE_KEY.search(key) and isinstance(value, (int, float, str)) and not isinstance(value, bool):
         return "<size>"
+    if key and _ROW_VERSION_KEY.fullmatch(key) and isinstance(value, (int, str)) and not isinstance(value, bool):
+        return "<row version>"
     if isinstance(value, str):
         return mask_text(value)
     return value

@@ -15,7 +15,9 @@ Then, per API:
    or a body value that changed (volatile ones masked) is listed.
 3. **Per operation.** All answers, paired or not, are grouped by operation, status and
    media type, and the groups compared: a header or body path that every OLD answer of a
-   group had and NEW answers lack, or a path whose type changed, is a regression; what was
+   group had and NEW answers lack, or a path where NEW answers have a type no OLD answer had
+   there (null aside: `integer → string`, `array → array, object`), is a regression; fewer of
+   the types OLD had (`nil, text → text`: answers that were refused now) are listed; what was
    added is listed; a group of answers that is gone or new is listed; and an (operation,
    status) whose OLD answers all had one media type that NEW answers lack is a regression.
 
@@ -337,6 +339,8 @@ class Group:
 
 
 _CONTAINERS = frozenset({"object", "array", "element"})
+_XML_STEP = re.compile(r"/(?:\{[^}]*\})?[^/{]*")
+_NULLS = frozenset({"null", "nil"})  # JSON null, an XML element with i:nil
 _JSON_STEP = re.compile(r"\['(?:[^'\\]|\\.)*'\]|\[\]|\.[^.\[]*")
 
 
@@ -347,9 +351,8 @@ def _parent(path: str) -> str | None:
     if path.startswith("$"):  # steps: `.name`, `['name.with.dots']`, `[]`
         steps = _JSON_STEP.findall(path[1:])
         return "$" + "".join(steps[:-1]) if steps else None
-    sep = "/"
-    head, cut, _ = path.rpartition(sep)
-    return head if cut and head else None
+    steps = _XML_STEP.findall(path)  # steps: `/name`, `/{namespace/with/slashes}name`, `[]` kept on its step
+    return "".join(steps[:-1]) or None
 
 
 class Groups:
@@ -437,8 +440,8 @@ def compare_groups(
                         Change(api, f"{section}: no longer seen", label, name, f"in {had} of {could_old}", "absent")
                     )
         for path in before.types.keys() & after.types.keys():
-            was, now = before.types[path] - {"null"}, after.types[path] - {"null"}
-            if was and now and was != now:
+            was, now = before.types[path] - _NULLS, after.types[path] - _NULLS
+            if was and now and now - was:
                 changes.append(
                     Change(
                         api,
@@ -448,6 +451,17 @@ def compare_groups(
                         _types(before.types[path]),
                         _types(after.types[path]),
                         regression=True,
+                    )
+                )
+            elif was and now and was != now:  # fewer of the types OLD had: nothing a client met is new
+                changes.append(
+                    Change(
+                        api,
+                        f"{path_section}: types no longer seen",
+                        label,
+                        path,
+                        _types(before.types[path]),
+                        _types(after.types[path]),
                     )
                 )
             elif before.types[path] != after.types[path]:
