@@ -38,7 +38,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
@@ -115,7 +115,7 @@ def _safe(read, default: Any = "") -> Any:
         return default
 
 
-def _parts(part: EmailMessage) -> dict[str, Any]:
+def _parts(part: MIMEPart) -> dict[str, Any]:
     """The MIME tree under `part`: content type (and file name) -> attributes or children."""
     if part.is_multipart():
         children: dict[str, Any] = {}
@@ -148,7 +148,7 @@ def _parts(part: EmailMessage) -> dict[str, Any]:
 def _mail(test: str, token: str, records: list[dict]) -> Mail:
     messages = [email.message_from_bytes(r["raw_bytes"], policy=email.policy.default) for r in records]
     first = messages[0]
-    names = list(dict.fromkeys(str(name).lower() for message in messages for name in message.keys()))
+    names = list(dict.fromkeys(str(name).lower() for message in messages for name in message))
     headers: dict[str, list[str]] = {}
     for name in dict.fromkeys(first.keys()):
         raw = [str(v) for k, v in first.raw_items() if k.lower() == name.lower()]
@@ -233,8 +233,16 @@ def compare_mail(old_dir: Path, new_dir: Path) -> list[Change]:
     for test in dict.fromkeys([*old, *new]):
         if test not in old or test not in new:
             side = "OLD" if test in old else "NEW"
-            changes.append(Change(API, "mail recording", f"{test}{SUFFIX}", "", "recorded" if side == "OLD" else "absent",
-                                  "recorded" if side == "NEW" else "absent"))
+            changes.append(
+                Change(
+                    API,
+                    "mail recording",
+                    f"{test}{SUFFIX}",
+                    "",
+                    "recorded" if side == "OLD" else "absent",
+                    "recorded" if side == "NEW" else "absent",
+                )
+            )
             continue
         before, after = old[test], new[test]
         labels_old = _labels(test, before)
@@ -281,7 +289,9 @@ def _compare_pair(label: str, old: Mail, new: Mail, found: Counter) -> None:
     for kind, added in (("iterable_item_added", True), ("iterable_item_removed", False)):
         for deep_path, value in (diff.get(kind) or {}).items():  # a repeated header's value more or less
             path = _path(deep_path).removeprefix("$.headers.").removesuffix("[]")
-            found[("mail header value", label, path, "-" if added else _show(value), _show(value) if added else "-")] += 1
+            found[
+                ("mail header value", label, path, "-" if added else _show(value), _show(value) if added else "-")
+            ] += 1
 
 
 def _facts(test: str, old: dict, new: dict) -> list[Change]:
