@@ -240,3 +240,19 @@ def test_byte_sizes_are_masked_and_their_type_is_still_compared():
     assert _bodies.mask([{"Size": 450, "IsSent": True}]) == _bodies.mask([{"Size": 451, "IsSent": True}])
     assert _bodies.mask({"Size": 450}) == {"Size": "<size>"}
     assert _bodies.value_shape({"Size": 450}) != _bodies.value_shape({"Size": "450"})
+
+
+def test_a_new_type_is_a_regression_and_fewer_types_are_listed():
+    old, new = diff.Groups(), diff.Groups()
+    for shape in ({"/M/Subject": {"nil"}}, {"/M/Subject": {"text"}}, {"/M/To": {"element"}}, {"/M/To": {"empty"}}):
+        old.add("g", [], shape)
+    new.add("g", [], {"/M/Subject": {"text"}, "/M/To": {"element", "text"}})  # requests that sent nil now refused
+    changes = {(c.section, c.subject, c.regression) for c in diff.compare_groups("x", old, new)}
+    assert ("body: nullability changed", "/M/Subject", False) in changes
+    assert ("body: retyped", "/M/To", True) in changes  # `text` is new there
+    fewer_old, fewer_new = diff.Groups(), diff.Groups()
+    fewer_old.add("g", [], {"$.n": {"integer", "string"}})
+    fewer_new.add("g", [], {"$.n": {"integer"}})
+    assert [(c.section, c.regression) for c in diff.compare_groups("x", fewer_old, fewer_new)] == [
+        ("body: types no longer seen", False)
+    ]

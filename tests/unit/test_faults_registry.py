@@ -91,7 +91,7 @@ def test_a_malformed_entry_is_refused_with_its_position(monkeypatch, tmp_path) -
 
 # APIs whose faults and variants say what the behaviour diff names (tests/quality checks it).
 # An API added later joins this list once its entries carry `diff:`.
-DIFF_COVERED = ("itslearning", "highq")
+DIFF_COVERED = ("itslearning", "highq", "completeempire", "superoffice")
 
 
 def test_every_entry_says_what_the_behaviour_diff_names_for_it():

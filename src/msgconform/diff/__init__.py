@@ -11,8 +11,8 @@ input: `UsageError`, one line, exit status 2. The result is a `Diff` of `Change`
 marked as a regression or not; `exit_status` is 1 when any is a regression. Rendering is
 `_render`: Markdown for a job summary, or JSON.
 
-More comparisons per API (for example delivered mail recorded beside the exchanges) plug
-in with `register_extra(api, compare)`; see `_cassettes`.
+More comparisons per API plug in with `register_extra(api, compare)` (see `_cassettes`):
+SuperOffice's delivered mail, recorded beside the exchanges, is compared by `_mail`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from msgconform.cassettes import MANIFEST
+from msgconform.diff import _mail  # noqa: F401 - registers SuperOffice's delivered-mail comparison
 from msgconform.diff._cassettes import Groups, compare_groups, register_extra
 from msgconform.diff._model import ApiDiff, Change, Diff
 from msgconform.diff._render import render_json, render_markdown

@@ -51,8 +51,22 @@ VOLATILE: tuple[tuple[str, str], ...] = (
         "the counted bytes carry the run's dates and identifiers (a `Date:` header, a Message-ID)",
     ),
     (
+        "row versions (members named `ts`, such as CompleteEmpire's base64 counter)",
+        "the vendor counts every write of the run in them, so they shift when an earlier request changed",
+    ),
+    (
         "the nonce in subjects the suite writes (`[msgconform] send 1a2b3c4d`)",
         "it counts the messages sent before, so it shifts when an earlier request changed",
+    ),
+    (
+        "SuperOffice's run token (`T` and ten hex digits) in subjects, addresses and bodies, "
+        "in answers and in delivered mail",
+        "it counts the e-mails sent before, so it shifts when an earlier request changed "
+        "(delivered mails are paired by it first)",
+    ),
+    (
+        "in delivered mail: the `Date` and `Message-ID` (`In-Reply-To`, `References`) values and MIME boundaries",
+        "the time of the run, and numbers the sending machine makes up",
     ),
     ("secrets (tokens, passwords: redacted before recording)", "never recorded"),
     (
@@ -65,6 +79,7 @@ IGNORED_HEADERS = frozenset({"date", "content-length", "connection", "transfer-e
 _ID_KEY = re.compile(r"(?i)(id|ids|ref)$")
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _SIZE_KEY = re.compile(r"(?i)size$")
+_ROW_VERSION_KEY = re.compile(r"(?i)ts")
 _DIGITS = re.compile(r"\d+")
 NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 
@@ -192,6 +207,8 @@ def mask(value: Any, key: str = "") -> Any:
         return "<id>"
     if key and _SIZE_KEY.search(key) and isinstance(value, (int, float, str)) and not isinstance(value, bool):
         return "<size>"
+    if key and _ROW_VERSION_KEY.fullmatch(key) and isinstance(value, (int, str)) and not isinstance(value, bool):
+        return "<row version>"
     if isinstance(value, str):
         return mask_text(value)
     return value
@@ -213,12 +230,15 @@ def mask_text(text: str) -> str:
 
 
 _NONCE = re.compile(r"(\[msgconform\][^\"'<>]*?)\b[0-9a-f]{8}\b")
+TOKEN = re.compile(r"(?<![0-9A-Za-z])T[0-9a-f]{10}(?![0-9A-Za-z])")
 
 
 def mask_nonce(text: str) -> str:
-    """The 8-hex nonce in a subject the suite wrote (`[msgconform] send 1a2b3c4d`): it counts
-    the messages the run sent before, so one request more or less early shifts every later one."""
-    return _NONCE.sub(r"\1<nonce>", text)
+    """The 8-hex nonce in a subject the suite wrote (`[msgconform] send 1a2b3c4d`), and the
+    SuperOffice suite's token (`T` and ten hex digits, in subjects, addresses and bodies): each
+    counts the messages the run sent before, so one request more or less early shifts every
+    later one."""
+    return TOKEN.sub("<token>", _NONCE.sub(r"\1<nonce>", text))
 
 
 _URLS = re.compile(r"[a-z][a-z0-9+.-]*://[^\s\"'<>]+", re.I)

@@ -15,7 +15,9 @@ Then, per API:
    or a body value that changed (volatile ones masked) is listed.
 3. **Per operation.** All answers, paired or not, are grouped by operation, status and
    media type, and the groups compared: a header or body path that every OLD answer of a
-   group had and NEW answers lack, or a path whose type changed, is a regression; what was
+   group had and NEW answers lack, or a path where NEW answers have a type no OLD answer had
+   there (null aside: `integer → string`, `array → array, object`), is a regression; fewer of
+   the types OLD had (`nil, text → text`: answers that were refused now) are listed; what was
    added is listed; a group of answers that is gone or new is listed; and an (operation,
    status) whose OLD answers all had one media type that NEW answers lack is a regression.
 
@@ -337,18 +339,20 @@ class Group:
 
 
 _CONTAINERS = frozenset({"object", "array", "element"})
+_XML_STEP = re.compile(r"/(?:\{[^}]*\})?[^/{]*")
+_NULLS = frozenset({"null", "nil"})  # JSON null, an XML element with i:nil
+_JSON_STEP = re.compile(r"\['(?:[^'\\]|\\.)*'\]|\[\]|\.[^.\[]*")
 
 
 def _parent(path: str) -> str | None:
     """`$.To[].PersonId` -> `$.To[]`, `/Message/Subject` -> `/Message`; None at the top."""
     if path.startswith("("):  # `(text)`, `(codec) finding`: about the whole body
         return None
-    if path.endswith("']"):  # a member whose name holds a separator: `$.ModelState['message.To']`
-        head = path[: path.rindex("['")]
-        return head or None
-    sep = "." if path.startswith("$") else "/"
-    head, cut, _ = path.rpartition(sep)
-    return head if cut and head else None
+    if path.startswith("$"):  # steps: `.name`, `['name.with.dots']`, `[]`
+        steps = _JSON_STEP.findall(path[1:])
+        return "$" + "".join(steps[:-1]) if steps else None
+    steps = _XML_STEP.findall(path)  # steps: `/name`, `/{namespace/with/slashes}name`, `[]` kept on its step
+    return "".join(steps[:-1]) or None
 
 
 class Groups:
@@ -372,28 +376,48 @@ def _types(kinds: set[str]) -> str:
     return ", ".join(sorted(kinds)) or "-"
 
 
-def compare_groups(api: str, old: Groups, new: Groups, *, what: str = "answers") -> list[Change]:
+def compare_groups(
+    api: str,
+    old: Groups,
+    new: Groups,
+    *,
+    what: str = "answers",
+    sections: tuple[str, str] = ("headers", "body"),
+    gone_regresses: bool = False,
+) -> list[Change]:
     """Headers and paths every OLD item of a group had and NEW items lack, retyped paths (regressions);
-    additions, and groups gone or new (listed)."""
+    additions, and groups gone or new (listed; a group gone is a regression with `gone_regresses`).
+    `sections` names the two kinds of change in the output (headers, then paths)."""
     changes: list[Change] = []
+    header_section, path_section = sections
     for label in dict.fromkeys([*old.groups, *new.groups]):
         before, after = old.groups.get(label), new.groups.get(label)
         if after is None:
             assert before is not None  # label is a group of one of the two
-            changes.append(Change(api, f"{what} no longer seen", label, "", f"{before.count} {what}", "none"))
+            changes.append(
+                Change(
+                    api,
+                    f"{what} not delivered" if gone_regresses else f"{what} no longer seen",
+                    label,
+                    "",
+                    f"{before.count} {what}",
+                    "none",
+                    regression=gone_regresses,
+                )
+            )
             continue
         if before is None:
             changes.append(Change(api, f"{what} new", label, "", "none", f"{after.count} {what}"))
             continue
         for section, counts_old, counts_new in (
-            ("headers", before.headers, after.headers),
-            ("body", before.paths, after.paths),
+            (header_section, before.headers, after.headers),
+            (path_section, before.paths, after.paths),
         ):
             for name in dict.fromkeys([*counts_old, *counts_new]):
                 had, has = counts_old.get(name, 0), counts_new.get(name, 0)
-                if section == "body" and name.endswith("[]"):
+                if section == path_section and name.endswith("[]"):
                     could_old, could_new = had, has  # array items: an empty array is a value, not a loss
-                elif section == "body":
+                elif section == path_section:
                     could_old, could_new = before.holders(name), after.holders(name)
                 else:
                     could_old, could_new = before.count, after.count
@@ -416,12 +440,12 @@ def compare_groups(api: str, old: Groups, new: Groups, *, what: str = "answers")
                         Change(api, f"{section}: no longer seen", label, name, f"in {had} of {could_old}", "absent")
                     )
         for path in before.types.keys() & after.types.keys():
-            was, now = before.types[path] - {"null"}, after.types[path] - {"null"}
-            if was and now and was != now:
+            was, now = before.types[path] - _NULLS, after.types[path] - _NULLS
+            if was and now and now - was:
                 changes.append(
                     Change(
                         api,
-                        "body: retyped",
+                        f"{path_section}: retyped",
                         label,
                         path,
                         _types(before.types[path]),
@@ -429,11 +453,22 @@ def compare_groups(api: str, old: Groups, new: Groups, *, what: str = "answers")
                         regression=True,
                     )
                 )
+            elif was and now and was != now:  # fewer of the types OLD had: nothing a client met is new
+                changes.append(
+                    Change(
+                        api,
+                        f"{path_section}: types no longer seen",
+                        label,
+                        path,
+                        _types(before.types[path]),
+                        _types(after.types[path]),
+                    )
+                )
             elif before.types[path] != after.types[path]:
                 changes.append(
                     Change(
                         api,
-                        "body: nullability changed",
+                        f"{path_section}: nullability changed",
                         label,
                         path,
                         _types(before.types[path]),
