@@ -62,9 +62,13 @@ def test_a_long_message_is_cut():
     assert len(text) < 70_000 and "more bytes not shown" in text
 
 
-def _seen(status: int) -> _Seen:
+class _Exchange:
+    """Stands for the harness's Exchange (the trace holds it weakly)."""
+
+
+def _seen(status: int, source: _Exchange) -> _Seen:
     http = HttpExchange(method="POST", url="http://127.0.0.1:1/api/v1/Agents/EMail/SendEMails", status=status)
-    return _Seen(http, Scrubber(), source=object())
+    return _Seen(http, Scrubber(), source=source)
 
 
 def test_a_judgement_about_deliveries_keeps_them_and_the_exchange_it_names(tmp_path):
@@ -72,11 +76,12 @@ def test_a_judgement_about_deliveries_keeps_them_and_the_exchange_it_names(tmp_p
     evidence = tmp_path / "evidence.jsonl"
     trace = AllureTrace(tmp_path, recorder.catalogues, evidence, recorder)
     recorder.listeners.append(trace.on_record)
-    refused, control = _seen(401), _seen(200)
+    sources = _Exchange(), _Exchange()
+    refused, control = _seen(401, sources[0]), _seen(200, sources[1])
     trace.trace.exchanges += [refused, control]
     trace.trace.last = control  # the last exchange checked is not the one judged
     shown = [("delivered T1 #1 of 1", "MAIL FROM: a@example.test\n...")]
-    with recorder.about(shown, refused.source):
+    with recorder.about(shown, sources[0]):
         recorder.judge("SO-AUTH-001", False, "answered 401, and the e-mail was delivered all the same")
     recorder.judge("SO-HTTP-001", True)  # outside: the last exchange, no subjects
     assert recorder.subjects == () and recorder.subject_exchange is None

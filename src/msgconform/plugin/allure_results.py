@@ -34,9 +34,11 @@ text goes through the cassette redaction and a `Scrubber` of the targets' creden
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -76,9 +78,17 @@ class _Seen:
 
     def __init__(self, http: HttpExchange, scrub: Scrubber, source: object = None) -> None:
         self.http, self._scrub = http, scrub
-        self.source = source  # the harness's Exchange (kept for the current test only)
+        # The harness's Exchange, weakly: a judgement may name it (Recorder.about), but the
+        # trace must not keep every answer of a long test alive.
+        self._source: weakref.ref | None = None
+        if source is not None:
+            with contextlib.suppress(TypeError):  # (an object without weak references is never named)
+                self._source = weakref.ref(source)
         self.title, self.operation = http.title, http.operation
         self.text = http.text(scrub)
+
+    def is_of(self, exchange: object) -> bool:
+        return self._source is not None and self._source() is exchange
 
     @cached_property
     def curl(self) -> str:
@@ -343,7 +353,7 @@ class AllureTrace:
         """The exchange a judgement rests on: the one `Recorder.about` names, else the last."""
         wanted = getattr(self.recorder, "subject_exchange", None)
         if wanted is not None:
-            found = next((seen for seen in reversed(self.trace.exchanges) if seen.source is wanted), None)
+            found = next((seen for seen in reversed(self.trace.exchanges) if seen.is_of(wanted)), None)
             if found is not None:
                 return found
         return self.trace.last
