@@ -191,6 +191,14 @@ def test_the_imap_sink_password_is_not_on_its_command_line():
         assert imap.copies("nothing-sent") == 0  # and it still logs in with it
 
 
+def test_an_imap_password_that_starts_with_a_dash_is_a_value_not_an_option():
+    """One fresh password in 64 starts with "-": pymap must still read it as the password."""
+    imap = ImapSink()
+    imap.password = "-" + imap.password[1:]
+    with imap:
+        assert imap.copies("nothing-sent") == 0  # it started, and logs in with that password
+
+
 def test_run_against_serve_with_a_targets_file(tmp_path):
     """`serve` puts SuperOffice at N+3; `run --targets ... --api superoffice` judges it,
     delivering into the run's own sinks."""
