@@ -47,6 +47,10 @@ SECRET_QUERY = ("access_token", "token", "password")
 SECRET_KEYS = re.compile(r"pass(word)?|secret|token|apikey|api_key", re.I)
 VOLATILE_HEADERS = ("x-schemathesis-testcaseid",)
 INVALID_TOKEN = "msgconform-invalid"  # the credentials the suite sends on purpose to be refused
+# The mail sinks' addresses (host:port, new in every run) as recorded requests carry them; the
+# manifest names them, and a replay puts exactly these into the requests it sends.
+SMTP_SINK_ADDRESS = "[msgconform-smtp-sink]"
+IMAP_SINK_ADDRESS = "[msgconform-imap-sink]"
 
 
 class CassetteError(UsageError):
@@ -67,6 +71,14 @@ def register_run_value(value: str, placeholder: str = PLACEHOLDER) -> None:
     if len(value) < 8:
         raise ValueError("a run value to redact must have at least 8 characters")
     _RUN_VALUES[value] = placeholder
+
+
+def redact_run_values(data: bytes) -> bytes:
+    """Only the registered run values replaced, in bytes that are not a JSON or XML body (a
+    delivered e-mail, as a cassette's `.mail.json` keeps it)."""
+    for value in sorted(_RUN_VALUES, key=len, reverse=True):
+        data = data.replace(value.encode("utf-8"), _RUN_VALUES[value].encode("utf-8"))
+    return data
 
 
 def redact_body(body: bytes | str | None) -> bytes | str | None:
@@ -176,12 +188,36 @@ class RecordedUser(BaseModel):
     email: str | None = None
 
 
+class RecordedSmtp(BaseModel):
+    """A SuperOffice recording's sinks: where they bound and the addresses recorded requests
+    name them by (absent in recordings older than the key: then the placeholders above)."""
+
+    model_config = _MANIFEST_CONFIG
+
+    listen: str
+    advertise: str
+    imap: bool = False
+    server_name: str = SMTP_SINK_ADDRESS
+    imap_server_name: str | None = None
+
+
 class RecordedApi(BaseModel):
     model_config = _MANIFEST_CONFIG
 
     base_url: str
     users: dict[str, RecordedUser]
     spec: str  # digest of the spec the recording was made with
+    smtp: RecordedSmtp | None = None
+    max_emails: int | None = None
+
+
+def recorded_sink_addresses(manifest: dict, api: str) -> tuple[str, str | None]:
+    """The SMTP and IMAP sink addresses that the recorded requests of `api` carry."""
+    entry = RecordedApi.model_validate(manifest["apis"][api])
+    if entry.smtp is None:
+        return SMTP_SINK_ADDRESS, None
+    imap = entry.smtp.imap_server_name or (IMAP_SINK_ADDRESS if entry.smtp.imap else None)
+    return entry.smtp.server_name, imap
 
 
 class Manifest(BaseModel):
@@ -209,14 +245,18 @@ def write_manifest(folder: Path, targets: Targets, *, seed: int, max_examples: i
             "spec": spec_digest(api),
         }
         if target.smtp is not None:
-            # The sinks' addresses change from run to run and are redacted in the cassettes
-            # (see suites/superoffice/conftest.py); what the replay needs is whether there
-            # was an IMAP sink, and the e-mail budget.
+            # The sinks' addresses change from run to run: recorded requests carry them as
+            # the placeholders named here (see suites/superoffice/conftest.py), and a replay
+            # names its stand-in sinks so, so that its requests are the recorded ones. What
+            # else the replay needs is whether there was an IMAP sink, and the e-mail budget.
             apis[api]["smtp"] = {
                 "listen": target.smtp.listen,
                 "advertise": target.smtp.advertise,
+                "server_name": SMTP_SINK_ADDRESS,
                 "imap": target.smtp.imap_port is not None,
             }
+            if target.smtp.imap_port is not None:
+                apis[api]["smtp"]["imap_server_name"] = IMAP_SINK_ADDRESS
             if target.max_emails is not None:
                 apis[api]["max_emails"] = target.max_emails
     manifest = {

@@ -10,6 +10,11 @@ the vendor echoes, a custom credential header name), so no secret reaches a repo
     exchange = HttpExchange(method="POST", url="http://host/send", request_headers=[...], ...)
     exchange.text(scrubber)   # request and response, bodies cut at BODY_LIMIT
     exchange.curl(scrubber)   # `curl ...`, secrets as $MSGCONFORM_<ROLE>_<HEADER> variables
+    mail_text(delivery, scrubber)   # a message a mail sink received, with its envelope
+
+A delivered message is redacted the same way: the run's own values (the sinks' fresh
+credentials and per-run addresses, `cassettes.register_run_value`) and the targets'
+credentials wherever they appear, its size cut at MAIL_LIMIT.
 
 This module knows nothing about pytest, Schemathesis or Allure: the plugin turns its
 exchanges into `HttpExchange`s, the report writers only handle the resulting text.
@@ -31,9 +36,11 @@ from msgconform.cassettes import (
     SECRET_QUERY,
     VOLATILE_HEADERS,
     redact_body,
+    redact_run_values,
 )
 
 BODY_LIMIT = 16_384  # characters of a body shown; hostile payloads can be megabytes
+MAIL_LIMIT = 65_536  # bytes of a delivered message shown
 _RESPONSE_SECRETS = ("set-cookie", *SECRET_HEADERS)
 _NOT_FOR_CURL = {"host", "content-length", "connection", "accept-encoding", "user-agent", *VOLATILE_HEADERS}
 
@@ -137,6 +144,22 @@ class HttpExchange:
         if PLACEHOLDER in " ".join(command):
             header.append(f"# Replace {PLACEHOLDER} (a redacted secret in the URL or body) with the real value.")
         return scrub("\n".join(header) + "\n" + " \\\n  ".join(command) + "\n")
+
+
+def mail_text(delivery, scrub: Scrubber | None = None) -> str:
+    """One SMTP transaction (a `msgconform.sink.Delivery`) as text: its envelope, whether
+    TLS and AUTH were used, and the message as received, redacted."""
+    scrub = scrub or Scrubber()
+    raw = redact_run_values(delivery.raw)
+    shown = raw[:MAIL_LIMIT].decode("utf-8", "replace")
+    if len(raw) > MAIL_LIMIT:
+        shown += f"\n[... {len(raw) - MAIL_LIMIT} more bytes not shown]"
+    envelope = (
+        f"MAIL FROM: {delivery.mail_from}\nRCPT TO: {', '.join(delivery.rcpt_tos)}\n"
+        f"TLS: {'yes' if delivery.tls else 'no'}, AUTH: {'yes' if delivery.authenticated else 'no'}\n\n"
+    )
+    text = redact_run_values((envelope + shown).encode("utf-8")).decode("utf-8", "replace")
+    return scrub(text.rstrip() + "\n")
 
 
 def _redacted(headers: Headers, secret_names: Iterable[str]) -> Headers:

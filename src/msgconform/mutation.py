@@ -24,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import yaml
 
@@ -66,6 +66,20 @@ def _json_field(change: Callable[[dict], None]) -> Callable[[Interaction], None]
         body["string"] = json.dumps(value)
 
     return mutate
+
+
+def _json_whole(change: Callable[[Any], Any]) -> Callable[[Interaction], None]:
+    """The whole JSON body replaced by what `change` makes of it (a root that is a list)."""
+
+    def mutate(interaction: Interaction) -> None:
+        body = interaction["response"]["body"]
+        body["string"] = json.dumps(change(json.loads(body["string"])))
+
+    return mutate
+
+
+def _without_nulls(entities: Any) -> Any:
+    return [{k: v for k, v in e.items() if v is not None} if isinstance(e, dict) else e for e in entities or []]
 
 
 def _content_type(value: str) -> Callable[[Interaction], None]:
@@ -117,6 +131,11 @@ HQ_ERROR_JSON = _is("POST", r"/4/conversations/$", 400, "json")
 CE_JSON = _is("POST", r"/api/messages/sendmessage$", 200, "json")
 CE_XML = _is("POST", r"/api/messages/sendmessage$", 200, "xml")
 CE_REFUSED = _is("POST", r"/api/messages/sendmessage$", 400)
+SO_SENT_JSON = _is("POST", r"/Agents/EMail/SendEMails$", 200, "json")
+SO_SENT_XML = _is("POST", r"/Agents/EMail/SendEMails$", 200, "xml")
+SO_REFUSED_JSON = _is("POST", r"/Agents/EMail/SendEMails$", 400, "json")
+SO_REFUSED_XML = _is("POST", r"/Agents/EMail/SendEMails$", 400, "xml")
+SO_UNAUTHORIZED = _is("POST", r"/Agents/EMail/SendEMails$", 401)
 
 
 @dataclass(frozen=True)
@@ -285,6 +304,94 @@ MUTANTS: tuple[Mutant, ...] = (
         "test_conversation.test_a_conversation_in_the_json_form_starts*",
         CONVERSATION_JSON,
         _status(200),
+        "survivor",
+    ),
+    Mutant(
+        "superoffice",
+        "answer-not-an-array",
+        "test_delivery.test_a_plain_email_arrives*",
+        SO_SENT_JSON,
+        _json_whole(lambda entities: {"EMailEntity": entities}),
+        "killed",
+    ),
+    Mutant(
+        "superoffice",
+        "priority-as-number",
+        "test_delivery.test_a_plain_email_arrives*",
+        SO_SENT_JSON,
+        _json_field(lambda entities: entities[0].update(Priority=3)),
+        "killed",
+    ),
+    Mutant(
+        "superoffice",
+        "xml-answer-labelled-json",
+        "test_http.test_each_response_format*",
+        SO_SENT_XML,
+        _content_type("application/json"),
+        "killed",
+    ),
+    Mutant(
+        "superoffice",
+        "select-ignored",
+        "test_http.test_select_nulls_out_the_other_fields*",
+        SO_SENT_JSON,
+        _json_field(lambda entities: entities[0].update(PlainBody="the body $select did not name")),
+        "killed",
+    ),
+    Mutant(
+        "superoffice",
+        "malformed-refusal-becomes-200",
+        "test_http.test_malformed_json_is_refused*",
+        SO_REFUSED_XML,
+        _status(200),
+        "killed",
+    ),
+    Mutant(
+        "superoffice",
+        "error-object-as-text",
+        "test_http.test_malformed_json_is_refused*",
+        SO_REFUSED_JSON,
+        _text(r"^.*$", "Bad request"),
+        "killed",
+    ),
+    Mutant(
+        "superoffice",
+        "unauthorized-served",
+        "test_http.test_no_mail_without_valid_credentials*",
+        SO_UNAUTHORIZED,
+        _status(200),
+        "killed",
+    ),
+    Mutant(
+        "superoffice",
+        "unauthorized-as-403",
+        "test_http.test_no_mail_without_valid_credentials*",
+        SO_UNAUTHORIZED,
+        _status(403),
+        "survivor",
+    ),
+    Mutant(
+        "superoffice",
+        "select-members-absent",
+        "test_http.test_select_nulls_out_the_other_fields*",
+        SO_SENT_JSON,
+        _json_whole(_without_nulls),
+        "survivor",
+    ),
+    Mutant(
+        "superoffice",
+        "batch-answer-reversed",
+        "test_delivery.test_a_batch_of_emails*",
+        SO_SENT_JSON,
+        _json_whole(lambda entities: entities[::-1]),
+        "survivor",
+    ),
+    Mutant(
+        "superoffice",
+        "charset-added",
+        "test_delivery.test_a_plain_email_arrives*",
+        SO_SENT_JSON,
+        _add_charset,
         "survivor",
     ),
 )

@@ -7,7 +7,9 @@
   delivery is judged offline exactly as it was live.
 - Cassettes and reports never hold the sink's credentials or its (per-run) address: both
   are registered with `cassettes.register_run_value` and replaced wherever a body is
-  redacted, so a replay's requests match the recording's whatever port the sink had.
+  redacted; the address by `cassettes.SMTP_SINK_ADDRESS` (and `IMAP_SINK_ADDRESS`), which
+  the manifest names as the sinks' recorded addresses. A replay's stand-in sinks take
+  exactly those addresses from the manifest, so its requests are the recorded ones.
 - Live safety: every request body passes `Safe.body` (generated ones) or is built by
   `SuperOffice.email` (stories): OutgoingConnectionInfo is the sink's, SentItemsConnectionInfo
   null, every recipient `msgconform+...@example.test` or the sender's own address, every id
@@ -16,11 +18,15 @@
   budget over every e-mail the run asks for.
 - Tokens: each story e-mail carries a token derived from the seed (replayable) in its
   Subject and its recipients' local part; deliveries are matched to e-mails by it.
+- Reports: a judgement about deliveries is made inside `recorder.about(so.shown(...))`, so
+  that the case's Allure result carries the messages it judged, redacted
+  (`evidence.mail_text`: the sinks' values and the targets' credentials replaced).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import re
@@ -36,6 +42,7 @@ from schemathesis.config import SchemathesisConfig
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 from msgconform import cassettes, specs
+from msgconform.evidence import Scrubber, mail_text
 from msgconform.plugin import generic
 from msgconform.plugin.harness import ApiHarness, Exchange, _as_id
 from msgconform.sink import Delivery, ImapSink, Mailbox, SmtpSink
@@ -47,8 +54,8 @@ DOMAIN = "example.test"
 MARK = "[msgconform]"
 DELIVERY_WAIT = 10.0  # seconds: the one bounded wait of a test for its deliveries
 SILENT_WAIT = 2.0  # the wait once a full one has passed with nothing delivered in the whole run
-FUZZ_RESERVE = 12  # e-mails of max_emails kept for the stories that run after the fuzzer
-SINK_PLACEHOLDER = "[msgconform-smtp-sink]"
+FUZZ_RESERVE = 15  # e-mails of max_emails kept for the stories that run after the fuzzer
+SHOWN = 5  # delivered messages attached to a judgement in the reports
 ID_KEYS = (
     "EmailItemId",
     "AccountId",
@@ -68,22 +75,17 @@ _HEADER_NAME = re.compile(r"[^A-Za-z0-9-]")
 
 
 class _ReplaySink:
-    """What replay has in place of a sink: the same shape, no socket. Its credentials are
-    made up (they are redacted in the cassettes, as is its address)."""
+    """What replay has in place of a sink: the same shape, no socket. Its address is the one
+    the manifest names as the recorded sink's; its credentials are made up (they are
+    redacted in the cassettes)."""
 
     folder = "Sent"
 
-    def __init__(self, listen: str, port: int, advertise: str) -> None:
-        probe = SmtpSink(listen, port, advertise)
+    def __init__(self, server_name: str) -> None:
+        probe = SmtpSink("127.0.0.1", 0, "127.0.0.1")
         self.username, self.password = probe.username, probe.password
-        self.port = port  # any: the address is redacted in the cassettes
-        self.advertise = advertise
+        self.server_name = server_name
         self.mailbox = Mailbox()
-
-    @property
-    def server_name(self) -> str:
-        host = f"[{self.advertise}]" if ":" in self.advertise else self.advertise
-        return f"{host}:{self.port}"
 
     def refuse(self, address: str) -> None:
         pass
@@ -322,6 +324,14 @@ class SuperOffice:
     def deliveries(self, token: str, since: int = 0) -> list[Delivery]:
         return self.mailbox.matching(token, since)
 
+    def shown(self, label: str, deliveries: list[Delivery]) -> list[tuple[str, str]]:
+        """The deliveries a judgement rests on, as the reports attach them: (name, redacted text)."""
+        scrub = Scrubber(v for user in self.harness.target.users.values() for v in user.headers.values())
+        return [
+            (f"delivered {label} #{index + 1} of {len(deliveries)}", mail_text(delivery, scrub))
+            for index, delivery in enumerate(deliveries[:SHOWN])
+        ]
+
 
 def _address(address: str, name: str) -> dict[str, Any]:
     return {
@@ -420,17 +430,18 @@ class Safe:
 
 
 @pytest.fixture(scope="session")
-def superoffice(msgconform_run) -> Iterator[SuperOffice]:
+def superoffice(msgconform_run, pytestconfig: pytest.Config) -> Iterator[SuperOffice]:
     harness = msgconform_run.harness(API, id_fields={})
     target = harness.target
     smtp = target.smtp
     mode = harness.settings.mode
     imap: Any = None
     if mode == "replay":
-        # Made-up ports, distinct so that the two addresses redact to their own placeholders.
-        sink: Any = _ReplaySink(smtp.listen, 1, smtp.advertise)
+        folder = Path(pytestconfig.getoption("msgconform_cassette_dir"))
+        smtp_address, imap_address = cassettes.recorded_sink_addresses(cassettes.read_manifest(folder), API)
+        sink: Any = _ReplaySink(smtp_address)
         if smtp.imap_port is not None:
-            imap = _ReplaySink(smtp.listen, 2, smtp.advertise)
+            imap = _ReplaySink(imap_address or cassettes.IMAP_SINK_ADDRESS)
     else:
         sink = SmtpSink(smtp.listen, smtp.port, smtp.advertise).start()
         if smtp.imap_port is not None:
@@ -439,11 +450,12 @@ def superoffice(msgconform_run) -> Iterator[SuperOffice]:
             except BaseException:
                 sink.stop()
                 raise
-    for each, placeholder in ((sink, SINK_PLACEHOLDER), (imap, "[msgconform-imap-sink]")):
+    for each, placeholder in ((sink, cassettes.SMTP_SINK_ADDRESS), (imap, cassettes.IMAP_SINK_ADDRESS)):
         if each is not None:
             cassettes.register_run_value(each.username)
             cassettes.register_run_value(each.password)
-            cassettes.register_run_value(each.server_name, placeholder)
+            if each.server_name != placeholder:  # (in replay, the address is the placeholder already)
+                cassettes.register_run_value(each.server_name, placeholder)
     _redact_exchange_log(harness, sink, imap)
     session = SuperOffice(harness, sink, mode, Budget(target.max_emails), imap)
     harness.followups.append(_within_budget(session, generic.credentials_enforced("SO-AUTH-001")))
@@ -553,8 +565,21 @@ def _mail_cassette(request: pytest.FixtureRequest, superoffice: SuperOffice):
         return
     yield
     superoffice.mailbox.settle(quiet=0.3, timeout=2.0, since=mark)
-    records = [d.to_record() for d in superoffice.mailbox.since(mark)]
+    values = [v for user in superoffice.harness.target.users.values() for v in user.headers.values()]
+    secrets = [s.encode() for v in values for s in (v, v.partition(" ")[2]) if s]  # also X of "Basic X"
+    records = [_redacted(d, secrets).to_record() for d in superoffice.mailbox.since(mark)]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         json.dumps({"format": 1, "deliveries": records, "facts": superoffice.facts}, indent=1) + "\n", encoding="utf-8"
     )
+
+
+def _redacted(delivery: Delivery, secrets: list[bytes]) -> Delivery:
+    """A delivery as a cassette keeps it: the run's values (the sinks' credentials and
+    addresses) and the targets' credentials replaced in the message, should a target have
+    written them there."""
+    raw = cassettes.redact_run_values(delivery.raw)
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 8:
+            raw = raw.replace(secret, cassettes.PLACEHOLDER.encode())
+    return delivery if raw == delivery.raw else dataclasses.replace(delivery, raw=raw)

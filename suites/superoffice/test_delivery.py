@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 
-from msgconform import cassettes
 from msgconform.sink import Delivery
 from suites.superoffice.checks import entities, judge_delivery, message_id, priority_headers
 from suites.superoffice.conftest import Sent, SuperOffice, is_new
@@ -33,25 +32,11 @@ def _judge(so: SuperOffice, sent: Sent, label: str) -> list:
     for token, email in zip(sent.tokens, sent.emails, strict=False):
         if is_new(email):
             deliveries = so.deliveries(token, sent.mark)
-            copies.append(judge_delivery(so.recorder, email, deliveries, f"{label} ({token})"))
-            _attach(token, deliveries)
+            with so.recorder.about(
+                so.shown(token, deliveries), sent.exchange
+            ):  # the case's report shows what it judged
+                copies.append(judge_delivery(so.recorder, email, deliveries, f"{label} ({token})"))
     return copies
-
-
-def _attach(token: str, deliveries: list) -> None:
-    """The delivered messages, attached to this test's Allure result (redacted like a
-    cassette: the sinks' values replaced; at most 64 KiB each)."""
-    try:
-        import allure
-    except ImportError:  # reports off
-        return
-    for index, delivery in enumerate(deliveries[:5]):
-        envelope = (
-            f"MAIL FROM: {delivery.mail_from}\nRCPT TO: {', '.join(delivery.rcpt_tos)}\n"
-            f"TLS: {delivery.tls}, AUTH: {delivery.authenticated}\n\n"
-        )
-        text = cassettes.redact_body(envelope + delivery.raw[:65536].decode("utf-8", "replace"))
-        allure.attach(text, name=f"delivered {token} #{index + 1}", attachment_type=allure.attachment_type.TEXT)
 
 
 def test_a_plain_email_arrives(superoffice: SuperOffice):
@@ -87,23 +72,24 @@ def test_to_cc_and_bcc_with_both_bodies(superoffice: SuperOffice):
             so.recorder.skip(case, "the e-mail did not arrive")
         return
     message = copies[0].message
-    so.recorder.observe("SO-INFO-001", f"a High priority e-mail arrived with {priority_headers(message)}")
-    kept = message_id(message) == email["MessageID"]
-    so.recorder.observe(
-        "SO-INFO-002",
-        "the request's MessageID became the Message-ID"
-        if kept
-        else "the Message-ID was the target's own, not the request's MessageID",
-    )
-    assert sent.exchange is not None  # an e-mail arrived, so _judge found the request accepted
-    answer = entities(sent.exchange)
-    sizes = [e.get("Size") for e in answer if isinstance(e, dict)] if isinstance(answer, list) else []
-    delivered = len(copies[0].raw)
-    if sizes and isinstance(sizes[0], int):
-        relation = "equal to" if sizes[0] == delivered else "different from"
-        so.recorder.observe("SO-INFO-003", f"the answer's Size was {relation} the delivered message's size")
-    else:
-        so.recorder.skip("SO-INFO-003", "the answer had no Size")
+    with so.recorder.about(so.shown(token, copies[:1]), sent.exchange):
+        so.recorder.observe("SO-INFO-001", f"a High priority e-mail arrived with {priority_headers(message)}")
+        kept = message_id(message) == email["MessageID"]
+        so.recorder.observe(
+            "SO-INFO-002",
+            "the request's MessageID became the Message-ID"
+            if kept
+            else "the Message-ID was the target's own, not the request's MessageID",
+        )
+        assert sent.exchange is not None  # an e-mail arrived, so _judge found the request accepted
+        answer = entities(sent.exchange)
+        sizes = [e.get("Size") for e in answer if isinstance(e, dict)] if isinstance(answer, list) else []
+        delivered = len(copies[0].raw)
+        if sizes and isinstance(sizes[0], int):
+            relation = "equal to" if sizes[0] == delivered else "different from"
+            so.recorder.observe("SO-INFO-003", f"the answer's Size was {relation} the delivered message's size")
+        else:
+            so.recorder.skip("SO-INFO-003", "the answer had no Size")
 
 
 def test_attachments_arrive_byte_for_byte(superoffice: SuperOffice):
@@ -178,7 +164,8 @@ def test_starttls_when_usessl(superoffice: SuperOffice):
         return
     tls = "over STARTTLS" if copies[0].tls else "without STARTTLS"
     auth = "after AUTH with the sink's credentials" if copies[0].authenticated else "without AUTH"
-    so.recorder.observe("SO-INFO-004", f"with UseSSL true the e-mail arrived {tls}, {auth}")
+    with so.recorder.about(so.shown(token, copies[:1]), sent.exchange):
+        so.recorder.observe("SO-INFO-004", f"with UseSSL true the e-mail arrived {tls}, {auth}")
 
 
 def test_mail_server_refusals(superoffice: SuperOffice):
@@ -214,14 +201,13 @@ def test_emails_that_are_not_new(superoffice: SuperOffice):
         so.recorder.skip("SO-INFO-010", "not sent (max_emails)")
         return
     so.mailbox.settle(quiet=0.5, timeout=0 if so.mode == "replay" else 2.0, since=sent.mark)
-    delivered = [
-        label
-        for label, token in (("IsSent true", sent_token), ("Draft", draft_token))
-        if so.deliveries(token, sent.mark)
-    ]
-    so.recorder.observe(
-        "SO-INFO-010", f"answered {sent.exchange.status}; delivered: {', '.join(delivered) or 'neither'}"
-    )
+    arrived = {token: so.deliveries(token, sent.mark) for token in (sent_token, draft_token)}
+    delivered = [label for label, token in (("IsSent true", sent_token), ("Draft", draft_token)) if arrived[token]]
+    shown = so.shown(sent_token, arrived[sent_token]) + so.shown(draft_token, arrived[draft_token])
+    with so.recorder.about(shown, sent.exchange):
+        so.recorder.observe(
+            "SO-INFO-010", f"answered {sent.exchange.status}; delivered: {', '.join(delivered) or 'neither'}"
+        )
 
 
 def test_sent_items_copy(superoffice: SuperOffice):

@@ -2,13 +2,15 @@
 malformed bodies, SO-TimeZone and Accept-Language.
 
 The e-mails these tests send are real too (each answered request delivers), but their
-deliveries are not what these tests judge.
+deliveries are not what these tests judge, with one exception: an e-mail sent without
+valid credentials must not be delivered (SO-AUTH-001), whatever the answer said.
 """
 
 from __future__ import annotations
 
 import re
 
+from msgconform import cassettes
 from suites.superoffice.checks import entities
 from suites.superoffice.conftest import SEND, SuperOffice
 
@@ -72,3 +74,41 @@ def test_timezone_and_language_are_reported(superoffice: SuperOffice):
     so.recorder.observe(
         "SO-INFO-009", f"with Accept-Language sv the answer's Content-Language was {language or 'absent'}"
     )
+
+
+def test_no_mail_without_valid_credentials(superoffice: SuperOffice):
+    """SO-AUTH-001: an e-mail sent with no credentials, and one sent with an invalid token,
+    are refused with 401 or 403 and never delivered (a target that answers 401 but sends
+    deviates as much as one that serves the request). An e-mail with the credentials follows
+    them: the test's one bounded wait is for that one, and a short settle after it, so a
+    target that refuses properly costs no full wait."""
+    so = superoffice
+    refused = []
+    for label, headers in (
+        ("no credentials", None),
+        ("an invalid token", {"Authorization": f"Bearer {cassettes.INVALID_TOKEN}"}),
+    ):
+        token, email = so.email(f"without credentials: {label}")
+        sent = so.send([email], [token], role=None, headers=headers)
+        if sent.exchange is None:
+            so.recorder.skip("SO-AUTH-001", f"with {label}: not sent (max_emails, or no answer)")
+            continue
+        status = sent.exchange.status
+        so.recorder.judge("SO-AUTH-001", status in (401, 403), f"with {label}, POST {SEND} answered {status}")
+        refused.append((label, token, sent))
+    if not refused:
+        return
+    token, email = so.email("with credentials, after the ones without")
+    so.wait_for([so.send([email], [token])])
+    if so.mode != "replay":
+        so.mailbox.settle(quiet=0.5, timeout=2.0, since=so.test_mark)
+    for label, token, sent in refused:
+        delivered = so.deliveries(token, sent.mark)
+        status = sent.exchange.status if sent.exchange is not None else 0
+        with so.recorder.about(so.shown(token, delivered), sent.exchange):
+            so.recorder.judge(
+                "SO-AUTH-001",
+                not delivered,
+                f"with {label}, POST {SEND} answered {status}, and the e-mail was delivered all the same "
+                f"({len(delivered)} SMTP transaction{'' if len(delivered) == 1 else 's'})",
+            )

@@ -68,6 +68,7 @@ def test_no_secret_reaches_the_report_directory(tmp_path):
     attachments = [p for p in places if "-attachment" in p]
     assert results and attachments, sorted(places)
     assert any("authorization: [redacted]" in places[p].lower() for p in attachments)  # the exchanges are there
+    assert any("RCPT TO: msgconform+" in places[p] for p in attachments)  # and SuperOffice's delivered messages
     if (report_dir / "report.html").is_file():
         assert any("(embedded" in p for p in places)
     leaks = sorted({(where, secret) for where, body in places.items() for secret in secrets if secret in body})

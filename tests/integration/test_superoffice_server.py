@@ -151,6 +151,15 @@ def test_delivery_faults_and_variants(sink, fault, delivered, bcc_in_envelope, b
         assert any("Bcc" in d.message for d in deliveries) is bcc_header
 
 
+@pytest.mark.parametrize(("faults", "delivered"), [((), 0), (("sends-unauthorized",), 1)])
+def test_without_valid_credentials_nothing_is_sent_but_by_the_fault(sink, faults, delivered):
+    with _server(*faults) as servers:
+        response = _send(servers.base_urls["superoffice"], sink, _email("T11"), headers={"Authorization": "Basic eDp5"})
+    assert response.status_code == 401 and response.json()["Error"] is True  # the fault answers as usual
+    sink.mailbox.wait_for(lambda d: len(d) >= 1, 2 if delivered else 0.5)
+    assert len(sink.mailbox.deliveries) == delivered
+
+
 @pytest.mark.parametrize(("faults", "status"), [((), 500), (("smtp-failure-200",), 200)])
 def test_a_refused_recipient(sink, faults, status):
     sink.refuse("msgconform+T8-to@example.test")

@@ -191,3 +191,29 @@ def test_no_refusal_of_the_targets_file_shows_a_value(bad: Any) -> None:
             if path[-1] != "verify":  # a CA bundle that is not found is named by its path, which is no secret
                 assert "SECRET" not in str(exc), (path, str(exc))
     assert refused >= len(list(_leaves(TARGETS))) // 2  # the sweep really met refusals
+
+
+def test_the_manifest_names_the_sink_addresses_recorded_requests_carry(tmp_path: Path) -> None:
+    """Issue 14, item 7: the sinks' per-run host:port is recorded as a placeholder, and the
+    manifest says so; a replay's stand-in sinks take exactly these (suites/superoffice)."""
+    text = tomli_w.dumps({"superoffice": {
+        "base_url": "http://127.0.0.1:8104",
+        "users": {"sender": {"email": "agent@example.test", "headers": {"Authorization": "Basic c2VjcmV0"}}},
+        "smtp": {"listen": "127.0.0.1", "port": 0, "advertise": "127.0.0.1", "imap_port": 0}}})
+    cassettes.write_manifest(tmp_path, parse_targets(text, source="t", environ={}), seed=1, max_examples=2)
+    manifest = read_manifest(tmp_path)
+    smtp = manifest["apis"]["superoffice"]["smtp"]
+    assert smtp["server_name"] == cassettes.SMTP_SINK_ADDRESS
+    assert smtp["imap_server_name"] == cassettes.IMAP_SINK_ADDRESS
+    assert cassettes.recorded_sink_addresses(manifest, "superoffice") == (
+        cassettes.SMTP_SINK_ADDRESS, cassettes.IMAP_SINK_ADDRESS)
+    older = json.loads(json.dumps(manifest))  # written before the keys existed: the same placeholders
+    del older["apis"]["superoffice"]["smtp"]["server_name"], older["apis"]["superoffice"]["smtp"]["imap_server_name"]
+    assert cassettes.recorded_sink_addresses(older, "superoffice") == (
+        cassettes.SMTP_SINK_ADDRESS, cassettes.IMAP_SINK_ADDRESS)
+    other = json.loads(json.dumps(manifest))
+    other["apis"]["superoffice"]["smtp"]["server_name"] = "[elsewhere]"
+    assert cassettes.recorded_sink_addresses(other, "superoffice")[0] == "[elsewhere]"
+    with pytest.raises(ValidationError):
+        Manifest.model_validate({**manifest, "apis": {"superoffice": {**manifest["apis"]["superoffice"],
+                                                                       "smtp": {"server_name": 5}}}})

@@ -21,9 +21,12 @@ module adds what ties the result to them, and does two more things:
   the test's own result, which would merge them, is removed from `allure-results` at the
   end of the session.
 - **Evidence**: the judgements are tied to the exchange they were made on (the last one
-  checked in the same test); a few per case (the first failure first) are written as JSON
-  lines to `--msgconform-evidence`, from which `msgconform.report.allure_results` gives
-  each catalogued case its own result in the parent process.
+  checked in the same test) and to what else they rest on (`Recorder.about`: the delivered
+  messages a SuperOffice delivery case judged, redacted by `evidence.mail_text`); a few per
+  case (the first failure first) are written as JSON lines to `--msgconform-evidence`, from
+  which `msgconform.report.allure_results` gives each catalogued case its own result in the
+  parent process, with those messages attached. They are attached to the test's result too,
+  once each.
 
 Nothing here passes a secret to Allure: no parameters but the operation's label, and every
 text goes through the cassette redaction and a `Scrubber` of the targets' credentials.
@@ -31,9 +34,11 @@ text goes through the cassette redaction and a `Scrubber` of the targets' creden
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -57,7 +62,10 @@ EVIDENCE_PASSES = 2  # passing exchanges kept per case, besides its first failur
 def install(config: pytest.Config, context) -> None:  # context: msgconform.plugin.RunContext
     evidence = config.getoption("msgconform_evidence")
     trace = AllureTrace(
-        Path(config.option.allure_report_dir), context.recorder.catalogues, Path(evidence) if evidence else None
+        Path(config.option.allure_report_dir),
+        context.recorder.catalogues,
+        Path(evidence) if evidence else None,
+        context.recorder,
     )
     context.exchange_listeners.append(trace.on_exchange)
     context.recorder.listeners.append(trace.on_record)
@@ -68,10 +76,19 @@ def install(config: pytest.Config, context) -> None:  # context: msgconform.plug
 class _Seen:
     """One exchange as reports show it: its text rendered once, its curl command when asked."""
 
-    def __init__(self, http: HttpExchange, scrub: Scrubber) -> None:
+    def __init__(self, http: HttpExchange, scrub: Scrubber, source: object = None) -> None:
         self.http, self._scrub = http, scrub
+        # The harness's Exchange, weakly: a judgement may name it (Recorder.about), but the
+        # trace must not keep every answer of a long test alive.
+        self._source: weakref.ref | None = None
+        if source is not None:
+            with contextlib.suppress(TypeError):  # (an object without weak references is never named)
+                self._source = weakref.ref(source)
         self.title, self.operation = http.title, http.operation
         self.text = http.text(scrub)
+
+    def is_of(self, exchange: object) -> bool:
+        return self._source is not None and self._source() is exchange
 
     @cached_property
     def curl(self) -> str:
@@ -91,12 +108,15 @@ class _Trace:
     failures: dict[str, str] = field(default_factory=dict)  # case id -> first failure
     harness: list[str] = field(default_factory=list)
     last: _Seen | None = None
+    subjects: list[tuple[str, str]] = field(default_factory=list)  # (name, text) to attach at the end
+    subjects_seen: set[tuple[str, str]] = field(default_factory=set)  # every subject judged, attached or to be
 
 
 class AllureTrace:
-    def __init__(self, results_dir: Path, catalogues: dict, evidence_path: Path | None) -> None:
+    def __init__(self, results_dir: Path, catalogues: dict, evidence_path: Path | None, recorder=None) -> None:
         self.results_dir = results_dir
         self.catalogues = catalogues
+        self.recorder = recorder  # its `subjects`: what the judgement being made rests on besides the exchange
         self.evidence_path = evidence_path
         self.evidence: dict[tuple[str, str], list[dict]] = {}
         self.hooks = _AllureHooks(self)
@@ -122,8 +142,16 @@ class AllureTrace:
         api, level = self._case(subject)
         if api is None:
             return  # the recorder refuses unknown cases itself
-        trace, seen = self.trace, self.trace.last
+        trace, seen = self.trace, self._judged_exchange()
         trace.levels[subject] = level
+        subjects = self._subjects(api)
+        for item in subjects:
+            if item not in trace.subjects_seen:
+                trace.subjects_seen.add(item)
+                if self.hooks.step_depth:  # inside a scenario's step: show it there
+                    allure.attach(item[1], name=item[0], attachment_type=AttachmentType.TEXT)
+                else:
+                    trace.subjects.append(item)
         failed = not ok and level != "INFO"  # an INFO case never fails
         if failed and subject not in trace.failures:
             trace.failures[subject] = text or "check failed"
@@ -135,7 +163,7 @@ class AllureTrace:
                     allure.attach(curl[1], name=curl[0], attachment_type=AttachmentType.TEXT)
                 else:
                     trace.curls.append(curl)
-        self._keep_evidence(api, subject, not failed, text, seen)
+        self._keep_evidence(api, subject, not failed, text, seen, subjects)
 
     # --- pytest hooks ------------------------------------------------------------------
 
@@ -242,9 +270,10 @@ class AllureTrace:
         rest = [seen for seen in trace.exchanges if id(seen) not in trace.attached]
         if rest:
             attachments.append((f"{len(rest)} more exchanges", "\n\n".join(seen.text for seen in rest)))
-        for name, text in attachments + trace.curls:
+        for name, text in attachments + trace.subjects + trace.curls:
             result.attachments.append(self._write_attachment(name, text))
         trace.curls.clear()
+        trace.subjects.clear()
 
     def _write_attachment(self, name: str, text: str) -> Attachment:
         file_name = f"{uuid.uuid4()}-attachment.txt"
@@ -268,28 +297,41 @@ class AllureTrace:
 
     # --- evidence for the catalogued cases --------------------------------------------------
 
-    def _keep_evidence(self, api: str, case_id: str, ok: bool, text: str, seen: _Seen | None) -> None:
-        if seen is None:
+    def _keep_evidence(
+        self, api: str, case_id: str, ok: bool, text: str, seen: _Seen | None, subjects: list[tuple[str, str]]
+    ) -> None:
+        if seen is None and not subjects:
             return
         kept = self.evidence.setdefault((api, case_id), [])
-        if any(record["title"] == seen.title and record["exchange"] == seen.text for record in kept):
+        attached = [{"name": name, "text": body} for name, body in subjects]
+        if any(
+            record["title"] == (seen.title if seen else "")
+            and record["exchange"] == (seen.text if seen else "")
+            and record.get("attachments", []) == attached
+            for record in kept
+        ):
             return
         if not ok and not any(not record["ok"] for record in kept):
-            kept.insert(0, self._record(api, case_id, ok, text, seen))
+            kept.insert(0, self._record(api, case_id, ok, text, seen, attached))
         elif ok and sum(record["ok"] for record in kept) < EVIDENCE_PASSES:
-            kept.append(self._record(api, case_id, ok, text, seen))
+            kept.append(self._record(api, case_id, ok, text, seen, attached))
 
-    def _record(self, api: str, case_id: str, ok: bool, text: str, seen: _Seen) -> dict:
-        return {
+    def _record(
+        self, api: str, case_id: str, ok: bool, text: str, seen: _Seen | None, attached: list[dict[str, str]]
+    ) -> dict:
+        record = {
             "api": api,
             "case": case_id,
             "ok": ok,
             "judgement": text,
             "test": self.item.nodeid if self.item is not None else "<session>",
-            "title": seen.title,
-            "exchange": seen.text,
-            "curl": None if ok else seen.curl,
+            "title": seen.title if seen else "",
+            "exchange": seen.text if seen else "",
+            "curl": None if ok or seen is None else seen.curl,
         }
+        if attached:
+            record["attachments"] = attached  # what the judgement rests on besides the exchange
+        return record
 
     def _write_evidence(self) -> None:
         if self.evidence_path is None:
@@ -306,6 +348,23 @@ class AllureTrace:
             if case_id in catalogue:
                 return api, catalogue[case_id].level
         return None, ""
+
+    def _judged_exchange(self) -> _Seen | None:
+        """The exchange a judgement rests on: the one `Recorder.about` names, else the last."""
+        wanted = getattr(self.recorder, "subject_exchange", None)
+        if wanted is not None:
+            found = next((seen for seen in reversed(self.trace.exchanges) if seen.is_of(wanted)), None)
+            if found is not None:
+                return found
+        return self.trace.last
+
+    def _subjects(self, api: str) -> list[tuple[str, str]]:
+        """The recorder's current subjects, scrubbed once more of the API's credentials."""
+        subjects = getattr(self.recorder, "subjects", ())
+        if not subjects:
+            return []
+        scrub = self._scrubbers.get(api, Scrubber())
+        return [(name, scrub(text)) for name, text in subjects]
 
     def _render(self, harness, exchange) -> _Seen:
         scrub = self._scrubbers.get(harness.api)
@@ -329,7 +388,7 @@ class AllureTrace:
             operation=exchange.operation_id if exchange.operation_id != "unknown" else "",
             credential_headers=tuple({name for user in harness.target.users.values() for name in user.headers}),
         )
-        return _Seen(http, scrub)
+        return _Seen(http, scrub, exchange)
 
 
 class _AllureHooks:

@@ -4,13 +4,20 @@ Checks call `judge(case_id, ok, failure)` or `skip(case_id, reason)`. The record
 a tally per test and per case, and appends it to the events file when the test ends
 (see `msgconform.outcomes` for the format). It refuses a case id the catalogue does not
 list, so a typo in a suite cannot invent a case.
+
+A judgement rests on the exchange last checked; when it rests on something else as well
+(the messages a mail sink received), or on an earlier exchange, the check makes it inside
+`with recorder.about(subjects, exchange)`, naming those texts, already redacted, and that
+exchange: listeners (the Allure plugin) read them from `recorder.subjects` and
+`recorder.subject_exchange` and attach them to the judged case.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from msgconform.catalogue import Catalogue
@@ -32,6 +39,21 @@ class Recorder:
         # Told of each judgement as it happens: (kind, case id or API, ok, text), kind being
         # "judge", "observe" or "harness" (the Allure plugin ties them to exchanges).
         self.listeners: list[Callable[[str, str, bool, str], None]] = []
+        # What the judgements being made rest on besides an exchange: (name, text); and the
+        # exchange they rest on when it is not the last one checked.
+        self.subjects: tuple[tuple[str, str], ...] = ()
+        self.subject_exchange: object | None = None
+
+    @contextmanager
+    def about(self, subjects: list[tuple[str, str]], exchange: object | None = None) -> Iterator[None]:
+        """Judgements made inside rest on these (name, redacted text) pairs too, and on
+        `exchange` (a harness `Exchange`) rather than on the last one checked."""
+        outer = self.subjects, self.subject_exchange
+        self.subjects, self.subject_exchange = tuple(subjects), exchange
+        try:
+            yield
+        finally:
+            self.subjects, self.subject_exchange = outer
 
     # --- used by checks ------------------------------------------------------------------
 

@@ -12,7 +12,9 @@ shows every case, also the ones no test reached:
 - the description: the quote, what is expected, the source; a link to the seed
   document, and the document itself as an attachment;
 - the exchanges the suite kept as evidence (`--msgconform-evidence`: the first failure
-  with its curl command, and a couple of passing ones), already redacted by the suite.
+  with its curl command, and a couple of passing ones), already redacted by the suite,
+  each followed by what else its judgement rested on (`attachments`: the delivered
+  messages a SuperOffice delivery case judged, redacted by the suite too).
 
 The conformance matrix (`conformance.md`, catalogued cases) goes in as a global attachment:
 Allure 3 shows it on the report's first page under "Global Attachments", and it counts
@@ -98,9 +100,12 @@ def _case_result(
     attachments = []
     for record in evidence:
         verdict = "passed" if record["ok"] else "FAILED"
-        attachments.append(writer.attachment(f"{verdict}: {record['title']}", record["exchange"]))
+        if record.get("exchange"):
+            attachments.append(writer.attachment(f"{verdict}: {record['title']}", record["exchange"]))
         if record.get("curl"):
             attachments.append(writer.attachment(f"curl: {record['title']}", record["curl"]))
+        for subject in record.get("attachments") or []:
+            attachments.append(writer.attachment(f"{verdict}: {subject['name']}", subject["text"]))
     seed = seed_document(case)
     if seed is not None:
         attachments.append(writer.seed_attachment(seed))

@@ -378,6 +378,9 @@ class _Server(ReferenceServer):
                 request, 405, "MethodNotAllowed", f"{request.method} is not allowed here", {"Allow": "POST"}
             )
         if not self.authorized(request):
+            if self.faults.on("sends-unauthorized"):  # the e-mails go out, the answer is 401 all the same
+                with contextlib.suppress(Exception):
+                    await self.send(request)
             return self.error(
                 request,
                 401,

@@ -7,9 +7,9 @@ pymap is a command-line server, so it runs as a child process of the suite:
 on a port chosen free a moment before, with a user and password made fresh for this sink.
 The password never goes on the command line (any local user can read that with `ps`):
 `@ARGS` is a file of arguments, one per line, which pymap reads with `$NAME` taken from its
-environment; the file says `--demo-password=${MSGCONFORM_IMAP_PASSWORD}` (one argument, so a
-password beginning with `-` is not read as an option), and only the child's environment
-(readable by its owner alone) holds the value.
+environment; the file says `--demo-password=${MSGCONFORM_IMAP_PASSWORD}` (one argument with
+`=`: a password starting with `-`, as one in 64 of `token_urlsafe` do, is then still a value,
+not an option), and only the child's environment (readable by its owner alone) holds the value.
 The demo data gives the folders INBOX, Sent and Trash (and a few messages of its own, so a
 copy is found by the run's token in its Subject, never by counting). The sink is ready when
 its port accepts a connection (bounded wait); `stop()` ends exactly the process it started,
