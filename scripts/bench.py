@@ -34,15 +34,13 @@ import os
 import platform
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +64,7 @@ def main() -> int:
     manifest = json.loads((CASSETTES / "manifest.json").read_text(encoding="utf-8"))
     apis = list(manifest["apis"])
     sections = args.section or ["runs", "cases", "latency"]
-    print(f"msgconform bench, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores "
+    print(f"msgconform bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores "
           f"({platform.processor() or platform.machine()}); Python {platform.python_version()}; "
           f"APIs {', '.join(apis)}; {args.runs} run(s) per figure, median shown")
     if "runs" in sections:
