@@ -134,6 +134,14 @@ class Bodies:
             return self.xml.dumps(value, root)
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
+    def write_or_json(self, value: Any, root: str, media: str) -> tuple[bytes, str]:
+        """`write`, except that a value XML 1.0 cannot carry (a control character quoted in a
+        message, say) is written as JSON instead: (the body, the media type it is in)."""
+        try:
+            return self.write(value, root, media), media
+        except XmlError:
+            return self.write(value, root, "application/json"), "application/json"
+
 
 def _decode(raw: bytes, params: dict[str, str]) -> str:
     charset = params.get("charset") or "utf-8"

@@ -12,11 +12,13 @@ helpers apply one such difference each; a server switches them on by fault or va
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from msgconform.servers.faults import FaultSet
 from msgconform.xmlcodec import XmlCodec
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*(\[.*?\])?\s*>", re.S)
@@ -83,3 +85,19 @@ def expand_entities(data: bytes) -> bytes:
         data = data.replace(b"&" + name + b";", b"[external entity " + name + b" expanded]")
     root = ET.fromstring(_EXTERNAL_ENTITY.sub(b"", data))  # noqa: S314 - on purpose: a parser that expands entities
     return ET.tostring(root, encoding="utf-8")
+
+
+async def dtd_as_faults_say(faults: FaultSet, raw: bytes, bomb_delay: float) -> bytes:
+    """What a server's XML parser does with a DTD: by default nothing (the codec refuses the
+    body); the faults `entity-bomb-slow` (a bomb takes `bomb_delay` seconds, then is refused),
+    `xml-dtd-ignored` and `xxe-expanded` change that."""
+    if faults.on("entity-bomb-slow") and raw.count(b"<!ENTITY") > 5:
+        await asyncio.sleep(bomb_delay)  # as if the parser expanded the bomb, then refused
+    if faults.on("xml-dtd-ignored"):
+        return ignore_dtd(raw)
+    if faults.on("xxe-expanded"):
+        try:
+            return expand_entities(raw)
+        except Exception:  # noqa: BLE001 - an unreadable body stays as it was: refused
+            return raw
+    return raw

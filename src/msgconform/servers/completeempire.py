@@ -198,12 +198,7 @@ class _Server(ReferenceServer):
         value: dict[str, Any] = {"Message": message}
         if model_state:
             value["ModelState"] = model_state
-        media = self.bodies.negotiate(request.headers.get("accept"))
-        try:
-            body = self.bodies.write(value, "ApiError", media)
-        except XmlError:  # a message quoting a character XML cannot carry
-            media = "application/json"
-            body = self.bodies.write(value, "ApiError", media)
+        body, media = self.bodies.write_or_json(value, "ApiError", self.bodies.negotiate(request.headers.get("accept")))
         return self.respond(body, status, media, headers)
 
     # -- the endpoint

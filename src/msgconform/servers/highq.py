@@ -23,7 +23,6 @@ Design, in the order a request meets it:
 
 from __future__ import annotations
 
-import asyncio
 import random
 import threading
 from collections.abc import Iterable
@@ -375,18 +374,8 @@ class _Server(ReferenceServer):
         return self.created(request, conversation_id, message_ids)
 
     async def dtd(self, raw: bytes) -> bytes:
-        """What this server's XML parser does with a DTD: by default nothing (the codec
-        refuses the body); variants and faults change that."""
-        if self.faults.on("entity-bomb-slow") and raw.count(b"<!ENTITY") > 5:
-            await asyncio.sleep(BOMB_DELAY)  # as if the parser expanded the bomb, then refused
-        if self.faults.on("xml-dtd-ignored"):
-            return _xmlstyle.ignore_dtd(raw)
-        if self.faults.on("xxe-expanded"):
-            try:
-                return _xmlstyle.expand_entities(raw)
-            except Exception:  # noqa: BLE001 - an unreadable body stays as it was: refused
-                return raw
-        return raw
+        """What this server's XML parser does with a DTD (`_xmlstyle.dtd_as_faults_say`)."""
+        return await _xmlstyle.dtd_as_faults_say(self.faults, raw, BOMB_DELAY)
 
     def validate(self, conversation: _Conversation) -> None:
         """What makes a well-formed conversation undeliverable (raises _Invalid)."""

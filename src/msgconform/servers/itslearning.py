@@ -21,7 +21,6 @@ Design, in the order a request meets it:
 
 from __future__ import annotations
 
-import asyncio
 import html
 import random
 import re
@@ -44,7 +43,7 @@ from msgconform.servers._base import Endpoint, ReferenceServer, fault_set
 from msgconform.servers._http import FORM_TYPE, XML_TYPES, MalformedBody, UnsupportedMediaType, media_type
 from msgconform.servers._limits import MAX_STORED_MESSAGES, MAX_STORED_TEXT_BYTES
 from msgconform.servers.faults import FaultSet
-from msgconform.xmlcodec import XmlCodec, XmlError
+from msgconform.xmlcodec import XmlCodec
 
 API = "itslearning"
 PREFIX = "/restapi/personal/messages"
@@ -375,12 +374,7 @@ class _Server(ReferenceServer):
             value["MessageDetail"] = detail
         if model_state:
             value["ModelState"] = model_state
-        media = self.bodies.negotiate(request.headers.get("accept"))
-        try:
-            body = self.bodies.write(value, "ApiError", media)
-        except XmlError:  # a message quoting a character XML cannot carry
-            media = "application/json"
-            body = self.bodies.write(value, "ApiError", media)
+        body, media = self.bodies.write_or_json(value, "ApiError", self.bodies.negotiate(request.headers.get("accept")))
         return self.respond(body, status, media, headers)
 
     def invalid(self, request: Request, model_state: dict[str, list[str]]) -> Response:
@@ -456,18 +450,8 @@ class _Server(ReferenceServer):
         return self.deliver(request, person, message)
 
     async def dtd(self, raw: bytes) -> bytes:
-        """What this server's XML parser does with a DTD: by default nothing (the codec
-        refuses the body); variants and faults change that."""
-        if self.faults.on("entity-bomb-slow") and raw.count(b"<!ENTITY") > 5:
-            await asyncio.sleep(BOMB_DELAY)  # as if the parser expanded the bomb, then refused
-        if self.faults.on("xml-dtd-ignored"):
-            return _xmlstyle.ignore_dtd(raw)
-        if self.faults.on("xxe-expanded"):
-            try:
-                return _xmlstyle.expand_entities(raw)
-            except Exception:  # noqa: BLE001 - an unreadable body stays as it was: refused
-                return raw
-        return raw
+        """What this server's XML parser does with a DTD (`_xmlstyle.dtd_as_faults_say`)."""
+        return await _xmlstyle.dtd_as_faults_say(self.faults, raw, BOMB_DELAY)
 
     def unsupported(self, request: Request, media: str) -> Response:
         return self.error(

@@ -54,7 +54,6 @@ from starlette.routing import Route
 from msgconform.servers._base import Endpoint, ReferenceServer, fault_set
 from msgconform.servers._http import JSON_TYPES, XML_TYPES, MalformedBody, media_type
 from msgconform.servers.faults import FaultSet
-from msgconform.xmlcodec import XmlError
 
 API = "superoffice"
 PATH = "/api/v1/Agents/EMail/SendEMails"
@@ -360,11 +359,8 @@ class _Server(ReferenceServer):
         if self.faults.on("error-body-text"):
             return self.respond(message.encode(), status, "text/plain", headers)
         value = {"Error": True, "ErrorType": kind, "ErrorMessage": message, "ErrorSource": "EMailAgent.SendEMails"}
-        media = self.bodies.negotiate(request.headers.get("accept"))
-        try:
-            return self.respond(self.bodies.write(value, "Error", media), status, media, headers)
-        except XmlError:
-            return self.respond(self.bodies.write(value, "Error", "application/json"), status, "application/json")
+        body, media = self.bodies.write_or_json(value, "Error", self.bodies.negotiate(request.headers.get("accept")))
+        return self.respond(body, status, media, headers)
 
     # -- the endpoint
 
@@ -452,10 +448,7 @@ class _Server(ReferenceServer):
         elif media in JSON_TYPES and on("json-served-as-xml"):
             media = "application/xml"
         value: Any = {"EMailEntity": entities} if on("not-an-array") else entities
-        try:
-            body = self.bodies.write(value, "EMailEntityArray", media)
-        except XmlError:  # a value XML 1.0 cannot carry
-            media, body = "application/json", self.bodies.write(value, "EMailEntityArray", "application/json")
+        body, media = self.bodies.write_or_json(value, "EMailEntityArray", media)
         headers = {"Content-Language": "sv"} if request.headers.get("accept-language", "").startswith("sv") else None
         return self.respond(body, 200, media, headers)
 
