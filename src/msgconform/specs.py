@@ -64,6 +64,19 @@ def resolve(spec: dict[str, Any], ref: str) -> Any:
     return node
 
 
+def nullable_properties(spec: dict[str, Any], schema_name: str) -> tuple[str, ...]:
+    """The members of a component schema that may be null, in the spec's order: those typed
+    `[..., 'null']` or `oneOf` a `null` (in .NET terms the reference-typed ones; value types
+    such as integers, booleans, dates and enums cannot be null)."""
+    members = []
+    for name, schema in spec["components"]["schemas"][schema_name].get("properties", {}).items():
+        types = schema.get("type")
+        alternatives = schema.get("oneOf", []) + schema.get("anyOf", [])
+        if (isinstance(types, list) and "null" in types) or any(alt.get("type") == "null" for alt in alternatives):
+            members.append(name)
+    return tuple(members)
+
+
 def operation(spec: dict[str, Any], operation_id: str) -> tuple[str, str, dict[str, Any]]:
     """(path, METHOD, operation object) of the operation named `operation_id`."""
     for path, item in spec.get("paths", {}).items():

@@ -35,23 +35,8 @@ from msgconform.xmlcodec import XmlCodec, XmlError
 API = "superoffice"
 SEND = ["sendEMails"]
 ENUMS = ("Priority", "Flags", "CalMethod", "CalReplyStatus")
-REFERENCE_MEMBERS = (
-    "To",
-    "Cc",
-    "Bcc",
-    "Subject",
-    "HTMLBody",
-    "From",
-    "MessageID",
-    "PlainBody",
-    "EMailSOInfo",
-    "Attachments",
-    "CustomHeaderList",
-    "FolderName",
-    "InReplyTo",
-    "TableRight",
-    "FieldProperties",
-)
+# Reference-typed members of EMailEntity, the ones `$select` may null out: read from the spec.
+REFERENCE_MEMBERS = specs.nullable_properties(specs.load(API), "EMailEntity")
 
 __all__ = ["checks_for", "judge_delivery"]
 

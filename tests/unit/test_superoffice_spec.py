@@ -70,3 +70,10 @@ def test_every_choice_names_a_variant_or_why_none(spec):
 
     walk(spec, "")
     assert len(found) >= 10
+
+
+def test_the_reference_typed_members_of_an_email_are_read_from_the_spec():
+    """`$select` may null out exactly these (SO-SEL-001); value types cannot be null."""
+    members = specs.nullable_properties(specs.load("superoffice"), "EMailEntity")
+    assert {"To", "Subject", "From", "Attachments", "InReplyTo", "FieldProperties"} <= set(members)
+    assert not {"Sent", "Size", "Priority", "Flags", "IsSent", "ServerId", "CalMethod"} & set(members)

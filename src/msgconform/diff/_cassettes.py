@@ -442,39 +442,24 @@ def compare_groups(
         for path in before.types.keys() & after.types.keys():
             was, now = before.types[path] - _NULLS, after.types[path] - _NULLS
             if was and now and now - was:
-                changes.append(
-                    Change(
-                        api,
-                        f"{path_section}: retyped",
-                        label,
-                        path,
-                        _types(before.types[path]),
-                        _types(after.types[path]),
-                        regression=True,
-                    )
-                )
+                kind, regression = "retyped", True
             elif was and now and was != now:  # fewer of the types OLD had: nothing a client met is new
-                changes.append(
-                    Change(
-                        api,
-                        f"{path_section}: types no longer seen",
-                        label,
-                        path,
-                        _types(before.types[path]),
-                        _types(after.types[path]),
-                    )
-                )
+                kind, regression = "types no longer seen", False
             elif before.types[path] != after.types[path]:
-                changes.append(
-                    Change(
-                        api,
-                        f"{path_section}: nullability changed",
-                        label,
-                        path,
-                        _types(before.types[path]),
-                        _types(after.types[path]),
-                    )
+                kind, regression = "nullability changed", False
+            else:
+                continue
+            changes.append(
+                Change(
+                    api,
+                    f"{path_section}: {kind}",
+                    label,
+                    path,
+                    _types(before.types[path]),
+                    _types(after.types[path]),
+                    regression=regression,
                 )
+            )
     return changes
 
 

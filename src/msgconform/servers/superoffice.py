@@ -51,6 +51,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from msgconform import specs
 from msgconform.servers._base import Endpoint, ReferenceServer, fault_set
 from msgconform.servers._http import JSON_TYPES, XML_TYPES, MalformedBody, media_type
 from msgconform.servers.faults import FaultSet
@@ -88,23 +89,7 @@ _IMPORTANCE = {"Highest": "high", "High": "high", "Normal": "normal", "Low": "lo
 
 # Reference-typed members of EMailEntity (null when not set; `$select` nulls them out) and
 # value-typed ones with their defaults (never null).
-_REFERENCE = (
-    "To",
-    "Cc",
-    "Bcc",
-    "Subject",
-    "HTMLBody",
-    "From",
-    "MessageID",
-    "PlainBody",
-    "EMailSOInfo",
-    "Attachments",
-    "CustomHeaderList",
-    "FolderName",
-    "InReplyTo",
-    "TableRight",
-    "FieldProperties",
-)
+_REFERENCE = specs.nullable_properties(specs.load(API), "EMailEntity")
 _VALUES = {
     "Sent": "0001-01-01T00:00:00",
     "Size": 0,
