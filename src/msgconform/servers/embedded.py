@@ -178,18 +178,18 @@ def serve_forever(
     """
     stop = stop or threading.Event()
     out = out or sys.stdout
-    restore = None
+    # Ctrl-C and SIGTERM both just set `stop`: a KeyboardInterrupt raised wherever the main
+    # thread happens to be (inside a lock's wait, say) could leave the shutdown hanging.
+    restore: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
-        restore = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            restore[stop_signal] = signal.signal(stop_signal, lambda *_: stop.set())
     try:
         with running_servers(list(apis or AVAILABLE), faults, host, port) as servers:
             out.write(servers.targets_toml())
             out.flush()
-            try:
-                while not stop.wait(0.2):
-                    pass
-            except KeyboardInterrupt:
+            while not stop.wait(0.2):
                 pass
     finally:
-        if restore is not None:
-            signal.signal(signal.SIGTERM, restore)
+        for stop_signal, previous in restore.items():
+            signal.signal(stop_signal, previous)
