@@ -5,7 +5,9 @@ pytest subprocess (see `msgconform.plugin.recording`). This module holds what bo
 runner and the plugin need and that has nothing to do with pytest:
 
 - the layout: `<cassette-dir>/manifest.json` and `<cassette-dir>/<api>/<test>.yaml`, one
-  small cassette per test (vcrpy's matching is quadratic in a cassette's size);
+  small cassette per test (vcrpy's matching is quadratic in a cassette's size), and beside
+  a Schemathesis test's cassette `<test>.cases.jsonl`, the cases it generated, which its
+  replay sends again instead of generating them (`msgconform.plugin.stored_cases`);
 - the manifest: how the run was recorded (seed, max-examples, users' ids and roles,
   spec digests, tool version), so that replay needs no targets file and no credentials,
   and refuses, in one line, to replay what was recorded differently. Its shape is the
@@ -41,6 +43,7 @@ from msgconform.errors import UsageError
 from msgconform.targets import Targets, parse_targets
 
 MANIFEST = "manifest.json"
+CASES_SUFFIX = ".cases.jsonl"  # beside `<test>.yaml`: the cases a Schemathesis test generated
 PLACEHOLDER = "[redacted]"  # safe in headers, JSON and XML text
 SECRET_HEADERS = ("authorization", "cookie", "x-xsrf-token", "so-apptoken", "proxy-authorization")
 SECRET_QUERY = ("access_token", "token", "password")

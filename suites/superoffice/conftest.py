@@ -550,8 +550,9 @@ def _mail_cassette(request: pytest.FixtureRequest, superoffice: SuperOffice):
     if not folder or mode == "live":
         yield
         return
-    module = Path(str(request.node.path)).stem
-    path = Path(folder) / API / f"{module}.{request.node.name}.mail.json".replace("/", "_")
+    from msgconform.plugin.recording import cassette_names  # loaded in record and replay only
+
+    path = Path(folder) / API / f"{cassette_names(request.node)[1]}.mail.json"
     mark = superoffice.mailbox.mark()
     superoffice.facts.clear()
     if mode == "replay":

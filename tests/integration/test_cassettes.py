@@ -91,6 +91,49 @@ def test_replay_gives_the_same_outcomes_with_no_server_running(recorded, cassett
     assert json.loads((tmp_path / "r" / "conformance.json").read_text())["mode"] == "replay"
 
 
+def _its(report_dir: Path) -> dict[str, tuple[str, int]]:
+    return {case: outcome for case, outcome in outcomes(report_dir).items() if case.startswith("ITS-")}
+
+
+def test_replay_sends_the_generated_cases_the_recording_kept(recorded, cassette_copy, tmp_path):
+    """Each fuzz test's cases are kept beside its cassette, and replay sends those instead of
+    generating: one stored case changed is a request the cassette lacks."""
+    for api in json.loads((cassette_copy / cassettes.MANIFEST).read_text())["apis"]:
+        assert (cassette_copy / api / f"test_fuzz.test_operation{cassettes.CASES_SUFFIX}").is_file(), api
+    path = cassette_copy / "itslearning" / f"test_fuzz.test_operation{cassettes.CASES_SUFFIX}"
+    header, *lines = path.read_text().splitlines()
+    entries = [json.loads(line) for line in lines]
+    victim = next(e for e in entries if e["case"]["media_type"] == "application/json" and isinstance(e["case"].get("body"), dict))
+    victim["case"]["body"]["MsgconformTampered"] = 1
+    path.write_text("\n".join([header, *map(json.dumps, entries)]) + "\n")
+    done = run_msgconform("run", "--replay", "--api", "itslearning", "--no-html", "--cassette-dir", cassette_copy,
+                          "--report-dir", tmp_path / "r", "--max-examples", EXAMPLES, timeout=300)
+    assert done.status == 2, done
+    line = next(line for line in done.stderr_lines if "cassette miss" in line)
+    assert "test_fuzz.test_operation.yaml" in line
+
+
+def test_a_recording_without_kept_cases_replays_by_generating_them(recorded, cassette_copy, tmp_path):
+    """Recordings older than the case files (or a test whose cases JSON cannot carry) still replay."""
+    for path in cassette_copy.rglob(f"*{cassettes.CASES_SUFFIX}"):
+        path.unlink()
+    done = run_msgconform("run", "--replay", "--api", "itslearning", "--no-html", "--cassette-dir", cassette_copy,
+                          "--report-dir", tmp_path / "r", "--max-examples", EXAMPLES, timeout=300)
+    assert done.status == 0, done
+    assert _its(tmp_path / "r") == _its(recorded[0] / "reports")
+
+
+def test_a_broken_case_file_is_refused_in_one_line(cassette_copy, tmp_path):
+    path = cassette_copy / "itslearning" / f"test_fuzz.test_operation{cassettes.CASES_SUFFIX}"
+    path.write_text("not json\n")
+    done = run_msgconform("run", "--replay", "--api", "itslearning", "--no-html", "--cassette-dir", cassette_copy,
+                          "--report-dir", tmp_path / "r", "--max-examples", EXAMPLES, timeout=300)
+    assert done.status == 2, done
+    line = next(line for line in done.stderr_lines if "broken case file" in line)
+    assert str(path) in line and "record again" in line
+    assert (tmp_path / "r" / "conformance.json").is_file()  # what the other tests judged is reported
+
+
 def test_no_secret_reaches_cassettes_reports_or_output(recorded):
     root, done = recorded
     secrets = [user["token"] for api in TARGET_USERS for user in TARGET_USERS[api]().values() if "token" in user]

@@ -64,6 +64,18 @@ def test_committed_cassettes_are_not_stale(fresh):
     assert not stale, f"a fresh recording sends other requests in {stale}: re-record the cassettes (see README)"
 
 
+def test_committed_generated_cases_are_current(fresh):
+    """The cases each fuzz test generated, kept beside its cassette for replay, are the ones a
+    fresh recording generates, byte for byte (no time, port or id in them)."""
+    def kept(folder: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob(f"*{cassettes.CASES_SUFFIX}"))}
+
+    committed, recorded = kept(COMMITTED), kept(fresh / "cassettes")
+    assert len(committed) == 4 and sorted(committed) == sorted(recorded)
+    stale = [name for name in committed if committed[name] != recorded[name]]
+    assert not stale, f"a fresh recording generates other cases in {stale}: re-record the cassettes (see README)"
+
+
 def test_replaying_the_committed_cassettes_passes_offline(fresh, tmp_path):
     manifest = cassettes.read_manifest(COMMITTED)
     done = run_msgconform("run", "--replay", "--cassette-dir", COMMITTED, "--report-dir", tmp_path,

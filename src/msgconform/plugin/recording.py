@@ -18,6 +18,9 @@ fuzz cassette holds about 450 interactions). Because our one matcher is equality
 installed over `Cassette._responses` for cassettes that match on it alone): the same
 interactions, in the same order, found by one dictionary look-up.
 tests/unit/test_recording_index.py proves the answers are vcrpy's own.
+
+Beside a Schemathesis test's cassette, a recording also keeps the cases the test generated,
+and its replay sends those instead of generating them again (`msgconform.plugin.stored_cases`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import pytest
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 from msgconform import cassettes
+from msgconform.plugin import stored_cases
 
 
 def _before_record_request(request):
@@ -155,6 +159,27 @@ def install_index() -> None:
 def pytest_recording_configure(config: pytest.Config, vcr) -> None:
     vcr.register_matcher("msgconform", _matcher)
     install_index()
+    stored_cases.install(_STORE)
+
+
+_STORE = stored_cases.Store()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem):
+    """The test's case file: filled while it records, read when it replays."""
+    config = item.config
+    api, stem = cassette_names(item)
+    _STORE.mode = config.getoption("msgconform_mode")
+    _STORE.current = stored_cases.CaseFile(
+        Path(config.getoption("msgconform_cassette_dir")) / api / f"{stem}{cassettes.CASES_SUFFIX}"
+    )
+    try:
+        yield
+    finally:
+        if _STORE.mode == "record":
+            _STORE.current.write()
+        _STORE.current = None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -173,6 +198,13 @@ def vcr_config() -> dict:
     }
 
 
+def cassette_names(node: pytest.Item) -> tuple[str, str]:
+    """The API folder of a test's cassette and the cassette's name without its suffix:
+    `<api>/<module>.<test>` (`.yaml`, and beside it `.cases.jsonl` or `.mail.json`)."""
+    path = Path(str(node.path))
+    return path.parent.name, f"{path.stem}.{node.name}".replace("/", "_")
+
+
 @pytest.fixture(scope="module")
 def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
     folder = Path(request.config.getoption("msgconform_cassette_dir"))
@@ -182,8 +214,7 @@ def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def default_cassette_name(request: pytest.FixtureRequest) -> str:
-    module = Path(str(request.node.path)).stem
-    return f"{module}.{request.node.name}".replace("/", "_")
+    return cassette_names(request.node)[1]
 
 
 def describe_miss(error: CannotOverwriteExistingCassetteException) -> str:
