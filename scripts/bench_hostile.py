@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.hostile import hostile_server, itslearning_targets, run_measured  # noqa: E402
+from tests.hostile import hostile_server, itslearning_targets, run_measured
 
 
 def main() -> int:
@@ -33,8 +33,9 @@ def main() -> int:
         with hostile_server(mode) as url, tempfile.TemporaryDirectory() as folder:
             targets = Path(folder) / "targets.toml"
             targets.write_text(itslearning_targets(url, **limits), encoding="utf-8")
-            done, peak = run_measured("run", "--targets", targets, "--report-dir", Path(folder) / "reports",
-                                      timeout=3600)
+            done, peak = run_measured(
+                "run", "--targets", targets, "--report-dir", Path(folder) / "reports", timeout=3600
+            )
         reason = next((line for line in done.stderr_lines if line.startswith("msgconform: itslearning: ")), "")
         print(f"| {mode} | {done.seconds:.1f} | {done.status} | {peak / 2**20:.0f} MiB | {reason[:160]} |")
     return 0

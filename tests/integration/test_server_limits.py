@@ -67,6 +67,48 @@ def test_a_body_just_under_the_limit_is_read(base_url):
     assert response.status_code == 201
 
 
+def _answers(base_url: str, data: bytes, count: int, timeout: float = 10.0) -> list[bytes]:
+    """Send `data` on one connection; the status lines of the first `count` answers (fewer if
+    the server closed the connection first)."""
+    parts = urlsplit(base_url)
+    received = b""
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+        sock.sendall(data)
+        while received.count(b"HTTP/1.1 ") < count:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    return [b"HTTP/1.1 " + part.split(b"\r\n", 1)[0] for part in received.split(b"HTTP/1.1 ")[1:]]
+
+
+def test_a_head_over_16_kib_is_refused_with_431_and_the_connection_closed(base_url):
+    """What h11 bounded before the servers parsed with httptools (servers/_protocol.py)."""
+    parts = urlsplit(base_url)
+    head = f"GET {SEND} HTTP/1.1\r\nHost: x\r\nX-Long: ".encode()
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(head)
+        try:
+            for _ in range(64):  # 1 MiB of one header line, never ended
+                sock.sendall(b"a" * 16384)
+                time.sleep(0.001)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # closed by the server: the answer was written before
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 431 "), answer
+
+
+def test_a_head_under_16_kib_and_pipelined_requests_with_bodies_are_answered(base_url):
+    headers = "".join(f"X-Filler-{n}: {'v' * 100}\r\n" for n in range(120))  # about 14 KiB
+    get = f"GET /restapi/personal/messages/1/v1 HTTP/1.1\r\nHost: x\r\n{headers}\r\n".encode()
+    assert _answers(base_url, get, 1)[0].startswith(b"HTTP/1.1 401"), "not refused for its head"
+    body = b'{"ToPersonIds": [1002], "Subject": "[msgconform] ' + b"x" * 200_000 + b'"}'
+    post = (f"POST {SEND} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sender-token\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    answers = _answers(base_url, post + post + get, 3)  # one write: bodies and heads share reads
+    assert [a[:12] for a in answers] == [b"HTTP/1.1 201", b"HTTP/1.1 201", b"HTTP/1.1 401"], answers
+
+
 def test_a_client_that_stops_sending_its_body_gets_408(base_url):
     app = _limits.bounded(create_app(), body_seconds=0.3)
     sent: list[dict] = []

@@ -108,13 +108,18 @@ def test_what_json_cannot_carry_exactly_is_not_stored(body, tmp_path):
     assert not cases.path.exists()  # the test's replay generates its cases instead
 
 
-def test_a_file_is_read_per_operation_in_order(tmp_path):
-    operation = _operation("itslearning")
+def _written(tmp_path, operation, count: int = 3) -> CaseFile:
+    """A case file of `count` cases with the bodies {"n": 0}, {"n": 1}, ..."""
     cases = CaseFile(tmp_path / "t.cases.jsonl")
-    for n in range(3):
+    for n in range(count):
         cases.record(operation, operation.Case(method="POST", body={"n": n}, media_type="application/json"))
     cases.write()
-    again = CaseFile(cases.path)
+    return cases
+
+
+def test_a_file_is_read_per_operation_in_order(tmp_path):
+    operation = _operation("itslearning")
+    again = CaseFile(_written(tmp_path, operation).path)
     assert [c["body"] for c in again.stored(operation)] == [{"n": 0}, {"n": 1}, {"n": 2}]
     other = next(op for op in (r.ok() for r in _schema("itslearning").get_all_operations()) if op != operation)
     assert again.stored(other) == []
@@ -175,10 +180,7 @@ def test_recording_wraps_the_test_function_and_keeps_each_case_it_receives(tmp_p
 
 def test_replay_calls_the_test_function_once_per_stored_case_and_raises_after_the_last(tmp_path):
     operation = _operation("itslearning")
-    recorded = CaseFile(tmp_path / "t.cases.jsonl")
-    for n in range(3):
-        recorded.record(operation, operation.Case(method="POST", body={"n": n}, media_type="application/json"))
-    recorded.write()
+    recorded = _written(tmp_path, operation)
     store = Store()
     store.mode, store.current = "replay", CaseFile(recorded.path)
     seen = []

@@ -9,7 +9,7 @@ client may exhaust them. Every server the launcher starts (`embedded`) is wrappe
   past the limit. The handler never sees such a body.
 - **slow clients**: a client gets `BODY_SECONDS` to send its whole body; after that the
   request is answered 408 and the connection closed. Idle keep-alive connections close
-  after uvicorn's keep-alive time-out, heads are limited by h11 (16 KiB), and at most
+  after uvicorn's keep-alive time-out, heads are limited to 16 KiB (`_protocol`), and at most
   `MAX_CONNECTIONS` connections are served at once (uvicorn answers 503 beyond), so a
   slow client holds a coroutine for a bounded time, never a worker.
 - **stored state** is bounded by each server (`MAX_STORED_MESSAGES` and

@@ -33,6 +33,7 @@ import uvicorn
 
 from msgconform.servers import AVAILABLE, BASE_PATHS, TARGET_TABLES, TARGET_USERS
 from msgconform.servers._limits import MAX_CONNECTIONS, bounded
+from msgconform.servers._protocol import HeadBoundedHttpTools
 from msgconform.servers.faults import FaultSet, lookup
 
 __all__ = ["PORT_OFFSETS", "RunningServers", "running_servers", "serve_forever"]
@@ -139,6 +140,7 @@ def running_servers(
                 lifespan="off",
                 timeout_graceful_shutdown=2,
                 limit_concurrency=MAX_CONNECTIONS,
+                http=HeadBoundedHttpTools,  # httptools' parser, heads bounded (_protocol)
             )
             server = uvicorn.Server(config)
             thread = threading.Thread(
