@@ -22,9 +22,8 @@ import pytest
 from defusedxml import ElementTree
 
 from msgconform import specs
-from msgconform.runner import RunOptions, run
 from msgconform.servers import TARGET_USERS
-from msgconform.servers.embedded import running_servers
+from tests.live_safety import assert_full_run, capped_run, full_run, request_body
 
 pytestmark = pytest.mark.integration
 GUID = re.compile(r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}")
@@ -97,18 +96,11 @@ def answered_ids(raw: bytes | None) -> set[str]:
 
 @pytest.fixture(scope="module")
 def logged_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("completeempire-safety")
-    log = folder / "exchanges.jsonl"
-    result = run(RunOptions(apis=["completeempire"], max_examples=10, report_dir=folder / "reports", exchanges=log))
-    return result, [json.loads(line) for line in log.read_text().splitlines()]
+    return full_run(tmp_path_factory, "completeempire")
 
 
 def test_the_run_was_full_and_sent_only_posts_to_send(logged_run):
-    result, records = logged_run
-    assert result.exit_status == 0
-    assert len(records) > 100
-    assert {r["method"] for r in records} == {"POST"}
-    assert all(r["url"].split("?")[0].endswith("/api/messages/sendmessage") for r in records)
+    assert_full_run(logged_run, more_than=100, methods={"POST"}, path="/api/messages/sendmessage")
 
 
 def test_every_identifier_on_the_wire_is_owned(logged_run):
@@ -120,7 +112,7 @@ def test_every_identifier_on_the_wire_is_owned(logged_run):
     answered: set[str] = set()
     checked = {"account_id": 0, "email_address": 0, "sender_account_id": 0, "attachments": 0, "parent_id": 0}
     for record in records:
-        raw = base64.b64decode(record["body"]) if record["body"] else b""
+        raw = request_body(record)
         for name, value in members(raw):
             # what could name an account or an address must be owned (None: nothing it could name)
             if name == "account_id" and _guid(value):
@@ -154,18 +146,11 @@ def test_no_guid_of_the_seed_samples_reaches_the_target(logged_run):
     seed = {str(uuid.UUID(g)) for g in GUID.findall(json.dumps(specs.load("completeempire")))}
     assert len(seed) == 7
     for record in records:
-        raw = base64.b64decode(record["body"]) if record["body"] else b""
+        raw = request_body(record)
         sent = {str(uuid.UUID(g)) for g in GUID.findall(raw.decode("utf-8", "replace"))}
         assert not sent & seed, f"a seed guid was sent: {sent & seed}"
 
 
 def test_sends_count_against_max_requests(tmp_path):
-    with running_servers(["completeempire"]) as servers:
-        targets = tmp_path / "targets.toml"
-        toml = servers.targets_toml().replace("\n\n", "\nmax_requests = 40\n\n", 1)
-        targets.write_text(toml, encoding="utf-8")
-        log = tmp_path / "exchanges.jsonl"
-        run(RunOptions(targets=targets, apis=["completeempire"], max_examples=5, report_dir=tmp_path / "r",
-                       exchanges=log))
-    records = log.read_text().splitlines()
+    records = capped_run(tmp_path, "completeempire", lambda toml: toml.replace("\n\n", "\nmax_requests = 40\n\n", 1))
     assert 30 < len(records) <= 40

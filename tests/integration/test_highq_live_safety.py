@@ -9,30 +9,15 @@ the sender, never anybody else), and no attachment id may name a file at all.
 
 from __future__ import annotations
 
-import base64
 import json
-import re
 
 import pytest
 from defusedxml import ElementTree
 
-from msgconform.runner import RunOptions, run
 from msgconform.servers import TARGET_USERS
+from tests.live_safety import as_id, assert_full_run, full_run, request_body
 
 pytestmark = pytest.mark.integration
-INT64_MAX = 2**63 - 1
-NUMBER = re.compile(r"\s*[+-]?\d+(\.0*)?\s*")
-
-
-def _as_id(value) -> int | None:
-    """The record id a lenient reader could make of `value`, or None when none can."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str) and NUMBER.fullmatch(value):
-        value = int(float(value))
-    return value if isinstance(value, int) and 1 <= value <= INT64_MAX else None
 
 
 def _ids(node, key=None, parent=None):
@@ -74,18 +59,11 @@ def _body_ids(raw: bytes):
 
 @pytest.fixture(scope="module")
 def logged_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("highq-safety")
-    log = folder / "exchanges.jsonl"
-    result = run(RunOptions(apis=["highq"], max_examples=10, report_dir=folder / "reports", exchanges=log))
-    return result, [json.loads(line) for line in log.read_text().splitlines()]
+    return full_run(tmp_path_factory, "highq")
 
 
 def test_the_run_was_full_and_sent_only_posts(logged_run):
-    result, records = logged_run
-    assert result.exit_status == 0
-    assert len(records) > 100
-    assert {r["method"] for r in records} == {"POST"}
-    assert all(r["url"].split("?")[0].endswith("/demo/api/4/conversations/") for r in records)
+    assert_full_run(logged_run, more_than=100, methods={"POST"}, path="/demo/api/4/conversations/")
 
 
 def test_every_user_is_the_recipient_and_no_attachment_names_a_file(logged_run):
@@ -96,9 +74,9 @@ def test_every_user_is_the_recipient_and_no_attachment_names_a_file(logged_run):
     for record in records:
         if not record["body"]:
             continue
-        for kind, value in _body_ids(base64.b64decode(record["body"])):
+        for kind, value in _body_ids(request_body(record)):
             checked[kind] += 1
-            named = _as_id(value)
+            named = as_id(value)
             if kind == "user":
                 assert named in (None, recipient), f"userid {value!r} names someone else (sender is {sender})"
             else:

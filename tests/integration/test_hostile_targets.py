@@ -24,13 +24,14 @@ import os
 import signal
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from msgconform.report import SCHEMA_PATH
-from tests.helpers import Background
+from tests.helpers import Background, Completed
 from tests.hostile import hostile_server, itslearning_targets, run_measured, without_html
 
 RUN_BOUND = 120.0
@@ -155,35 +156,41 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_sigterm_mid_run_writes_the_reports_and_leaves_no_process(tmp_path):
-    # itslearning answers at once; highq trickles, so the run is surely in the middle of
-    # highq's suite when the signal comes.
-    with hostile_server("trickle") as slow_url:
-        from msgconform.servers.embedded import running_servers
+def _sigterm_mid_run(tmp_path: Path, jobs: int, ready: Callable[[Background], bool]) -> tuple[Completed, set[int]]:
+    """A run of itslearning (a reference server, answering at once) and highq (a trickling
+    target, so the run is surely still under way) with `--jobs JOBS`, sent SIGTERM once
+    `ready(run)` holds (or RUN_BOUND has passed, or the run has ended). Asserts what every
+    SIGTERM must give: the command ends within 8 s of it with status 2, and no process that
+    was under it at the signal is left. Returns what it left and those processes."""
+    from msgconform.servers.embedded import running_servers
 
-        with running_servers(["itslearning"]) as servers:
-            targets = tmp_path / "targets.toml"
-            targets.write_text(_two_apis(servers.targets_toml(), slow_url), encoding="utf-8")
-            # --jobs 1: the APIs one after the other, so itslearning is judged before highq starts
-            run = Background("run", "--targets", targets, "--report-dir", tmp_path / "reports", "--max-examples", "2",
-                             "--jobs", "1", env=without_html())
-            deadline = time.monotonic() + RUN_BOUND
-            while time.monotonic() < deadline and run.process.poll() is None:
-                if (tmp_path / "reports").exists() and _highq_started(run):
-                    break
-                time.sleep(0.2)
-            children = _children(run.process.pid)
-            assert children, "the run has started no suite process yet"
-            sent = time.monotonic()
-            run.process.send_signal(signal.SIGTERM)
-            done = run.wait(timeout=30)
-            stopped_after = time.monotonic() - sent
+    with hostile_server("trickle") as slow_url, running_servers(["itslearning"]) as servers:
+        targets = tmp_path / "targets.toml"
+        targets.write_text(_two_apis(servers.targets_toml(), slow_url), encoding="utf-8")
+        run = Background("run", "--targets", targets, "--report-dir", tmp_path / "reports", "--max-examples", "2",
+                         "--jobs", str(jobs), env=without_html())
+        deadline = time.monotonic() + RUN_BOUND
+        while time.monotonic() < deadline and run.process.poll() is None and not ready(run):
+            time.sleep(0.2)
+        children = _children(run.process.pid)
+        sent = time.monotonic()
+        run.process.send_signal(signal.SIGTERM)
+        done = run.wait(timeout=30)
+        stopped_after = time.monotonic() - sent
     assert stopped_after < 8.0, done
     assert done.status == 2, done
     gone_by = time.monotonic() + 1.0  # a SIGKILL to a process group is delivered asynchronously
     while [pid for pid in children if _alive(pid)] and time.monotonic() < gone_by:
         time.sleep(0.05)
     assert not [pid for pid in children if _alive(pid)], done
+    return done, children
+
+
+def test_sigterm_mid_run_writes_the_reports_and_leaves_no_process(tmp_path):
+    # --jobs 1: the APIs one after the other, so itslearning is judged before highq starts;
+    # the signal comes once highq's suite is under way.
+    done, children = _sigterm_mid_run(tmp_path, 1, lambda run: (tmp_path / "reports").exists() and _highq_started(run))
+    assert children, "the run had started no suite process yet"
     assert "interrupted" in done.stdout.strip().splitlines()[-1], done
     document = _reports(tmp_path / "reports")
     assert document["interrupted"] is True
@@ -227,33 +234,15 @@ def _stderr_so_far(run: Background) -> str:
 def test_sigterm_while_suites_run_concurrently_stops_them_all(tmp_path):
     # --jobs 2: both APIs' suite processes run at once; the signal must stop both within the
     # bound, not wait for a worker thread to see its suite end on its own.
-    with hostile_server("trickle") as slow_url:
-        from msgconform.servers.embedded import running_servers
+    suites: set[int] = set()  # the suite processes seen last before the signal
 
-        with running_servers(["itslearning"]) as servers:
-            targets = tmp_path / "targets.toml"
-            targets.write_text(_two_apis(servers.targets_toml(), slow_url), encoding="utf-8")
-            run = Background("run", "--targets", targets, "--report-dir", tmp_path / "reports", "--max-examples", "2",
-                             "--jobs", "2", env=without_html())
-            deadline = time.monotonic() + RUN_BOUND
-            children: set[int] = set()
-            while time.monotonic() < deadline and run.process.poll() is None:
-                children = {pid for pid in _children(run.process.pid) if _is_suite(pid)}
-                if len(children) >= 2:
-                    break
-                time.sleep(0.2)
-            assert len(children) >= 2, "the two suite processes never ran at once"
-            children = _children(run.process.pid)
-            sent = time.monotonic()
-            run.process.send_signal(signal.SIGTERM)
-            done = run.wait(timeout=30)
-            stopped_after = time.monotonic() - sent
-    assert stopped_after < 8.0, done
-    assert done.status == 2, done
-    gone_by = time.monotonic() + 1.0
-    while [pid for pid in children if _alive(pid)] and time.monotonic() < gone_by:
-        time.sleep(0.05)
-    assert not [pid for pid in children if _alive(pid)], done
+    def both_suites_run(run: Background) -> bool:
+        suites.clear()
+        suites.update(pid for pid in _children(run.process.pid) if _is_suite(pid))
+        return len(suites) >= 2
+
+    _sigterm_mid_run(tmp_path, 2, both_suites_run)
+    assert len(suites) >= 2, "the two suite processes never ran at once"
     document = _reports(tmp_path / "reports")
     assert document["interrupted"] is True
     assert set(document["apis"]) == {"itslearning", "highq"}

@@ -17,8 +17,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from msgconform import specs
-from msgconform.runner import RunOptions, run
 from msgconform.servers import TARGET_USERS
+from tests.live_safety import assert_full_run, full_run, request_body
 
 pytestmark = pytest.mark.integration
 MESSAGE_IN_PATH = re.compile(r"/restapi/personal/messages/([^/]+)/v1$")
@@ -37,18 +37,11 @@ def _is_id(value) -> bool:
 
 @pytest.fixture(scope="module")
 def logged_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("safety")
-    log = folder / "exchanges.jsonl"
-    result = run(RunOptions(max_examples=10, report_dir=folder / "reports", exchanges=log))
-    records = [json.loads(line) for line in log.read_text().splitlines()]
-    return result, records
+    return full_run(tmp_path_factory)  # every API
 
 
 def test_the_run_was_full(logged_run):
-    result, records = logged_run
-    assert result.exit_status == 0
-    assert len(records) > 100
-    assert {r["method"] for r in records} == {"GET", "POST"}
+    assert_full_run(logged_run, more_than=100, methods={"GET", "POST"})
 
 
 def test_only_declared_methods_were_sent(logged_run):
@@ -91,7 +84,7 @@ def _json_body(record):
     if not record["body"]:
         return None
     try:
-        return json.loads(base64.b64decode(record["body"]))
+        return json.loads(request_body(record))
     except ValueError:
         return None
 

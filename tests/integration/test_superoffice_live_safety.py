@@ -18,35 +18,21 @@ read as the target would read it (JSON), and then:
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 
 import pytest
 
-from msgconform.runner import RunOptions, run
 from msgconform.servers import TARGET_USERS
-from msgconform.servers.embedded import running_servers
+from tests.live_safety import as_id, assert_full_run, capped_run, full_run, request_body
 
 pytestmark = pytest.mark.integration
-INT64_MAX = 2**63 - 1
-NUMBER = re.compile(r"\s*[+-]?\d+(\.0*)?\s*")
 SAFE_ADDRESS = re.compile(r"msgconform\+[^@\s]+@example\.test")
 ID_KEYS = {"EmailItemId", "AccountId", "ServerId", "ContactId", "PersonId", "AssociateId", "EmailId",
            "DocumentId", "AppointmentId", "ProjectId", "SaleId", "ArchivedBy"}
 BODY_KEYS = {"PlainBody", "HTMLBody", "Stream"}
 SINK = {"ServerName": "[sink-server]", "UserName": "[sink-username]", "Password": "[sink-password]", "Folder": None}
 IMAP = {"ServerName": "[imap-server]", "UserName": "[imap-username]", "Password": "[imap-password]", "Folder": "Sent"}
-
-
-def _as_id(value) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str) and NUMBER.fullmatch(value):
-        value = int(float(value))
-    return value if isinstance(value, int) and 1 <= value <= INT64_MAX else None
 
 
 def _walk(node, key=None):
@@ -65,25 +51,18 @@ def _bodies(records):
         if not record["body"]:
             continue
         try:
-            yield json.loads(base64.b64decode(record["body"]))
+            yield json.loads(request_body(record))
         except ValueError:
             continue  # not JSON: the target cannot read a connection or an address from it
 
 
 @pytest.fixture(scope="module")
 def logged_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("superoffice-safety")
-    log = folder / "exchanges.jsonl"
-    result = run(RunOptions(apis=["superoffice"], max_examples=10, report_dir=folder / "reports", exchanges=log))
-    return result, [json.loads(line) for line in log.read_text().split("\n") if line.strip()]
+    return full_run(tmp_path_factory, "superoffice")
 
 
 def test_the_run_was_full_and_sent_only_posts_to_sendemails(logged_run):
-    result, records = logged_run
-    assert result.exit_status == 0
-    assert len(records) > 20
-    assert {r["method"] for r in records} == {"POST"}
-    assert all(r["url"].split("?")[0].endswith("/api/v1/Agents/EMail/SendEMails") for r in records)
+    assert_full_run(logged_run, more_than=20, methods={"POST"}, path="/api/v1/Agents/EMail/SendEMails")
 
 
 def test_every_connection_is_a_sink_of_the_run(logged_run):
@@ -121,7 +100,7 @@ def test_no_id_the_run_does_not_own_and_nothing_filed_in_a_crm(logged_run):
         for key, value in _walk(body):
             if key in ID_KEYS:
                 checked += 1
-                assert _as_id(value) is None, f"{key} = {value!r} could name a record"
+                assert as_id(value) is None, f"{key} = {value!r} could name a record"
             elif key in ("EMailSOInfo", "InReplyTo", "DuplicatePersonIds"):
                 assert value is None, f"{key} = {value!r}"
     assert checked > 30
@@ -144,14 +123,8 @@ def test_custom_headers_are_ours_and_no_header_line_can_be_injected(logged_run):
 
 def test_max_emails_is_honoured(tmp_path):
     """A targets file with max_emails = 6: the whole run asks for at most six e-mails."""
-    log = tmp_path / "exchanges.jsonl"
-    with running_servers(["superoffice"]) as servers:
-        targets = tmp_path / "targets.toml"
-        targets.write_text(servers.targets_toml().replace("[superoffice.users.sender]",
-                                                          "max_emails = 6\n\n[superoffice.users.sender]"))
-        run(RunOptions(targets=targets, apis=["superoffice"], max_examples=5, report_dir=tmp_path / "reports",
-                       exchanges=log))
-    records = [json.loads(line) for line in log.read_text().split("\n") if line.strip()]
+    sender = "[superoffice.users.sender]"
+    records = capped_run(tmp_path, "superoffice", lambda toml: toml.replace(sender, f"max_emails = 6\n\n{sender}"))
     asked = sum(len(body["Emails"]) for body in _bodies(records)
                 if isinstance(body, dict) and isinstance(body.get("Emails"), list))
     assert records and asked <= 6, asked
