@@ -196,6 +196,22 @@ def test_replay_calls_the_test_function_once_per_stored_case_and_raises_after_th
     assert seen == [0, 1, 2]  # every stored request is sent, as the recording sent it
 
 
+def test_a_broken_case_in_a_readable_file_is_refused_before_anything_is_sent(tmp_path):
+    operation = _operation("itslearning")
+    path = _written(tmp_path, operation).path
+    header, first, *rest = path.read_text(encoding="utf-8").splitlines()
+    broken = json.loads(first)
+    del broken["case"]["method"]
+    path.write_text("\n".join([header, json.dumps(broken), *rest]) + "\n", encoding="utf-8")
+    store = Store()
+    store.mode, store.current = "replay", CaseFile(path)
+    seen = []
+    replay = _build(store, operation, lambda case: seen.append(case))
+    with pytest.raises(StoredCaseError) as raised:
+        replay()
+    assert str(path) in str(raised.value) and operation.label in str(raised.value) and not seen
+
+
 def test_replay_without_a_file_generates(tmp_path):
     store = Store()
     store.mode, store.current = "replay", CaseFile(tmp_path / "none.cases.jsonl")

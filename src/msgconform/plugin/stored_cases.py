@@ -235,7 +235,7 @@ class Store:
         stored = cases.stored(operation)
         if stored is None:
             return original(**kwargs)
-        return _replaying(test_func, operation, stored)
+        return _replaying(test_func, operation, stored, cases.path)
 
 
 def _recording(test_func: Callable, cases: CaseFile, operation: Any) -> Callable:
@@ -247,14 +247,21 @@ def _recording(test_func: Callable, cases: CaseFile, operation: Any) -> Callable
     return recording
 
 
-def _replaying(test_func: Callable, operation: Any, stored: list[dict]) -> Callable:
+def _replaying(test_func: Callable, operation: Any, stored: list[dict], path: Path) -> Callable:
     def replay(**fixtures: Any) -> None:
         """Every stored case, in order; an exception is raised once all were sent, as the
-        recording sent all of them (Hypothesis, too, calls the test again after a failure)."""
+        recording sent all of them (Hypothesis, too, calls the test again after a failure).
+        All are read before the first is sent: a broken one sends nothing."""
+        try:
+            cases = [decode(operation, data) for data in stored]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StoredCaseError(
+                f"{path}: a broken case of {operation.label} ({type(exc).__name__}); record again"
+            ) from None
         first: BaseException | None = None
-        for data in stored:
+        for case in cases:
             try:
-                test_func(case=decode(operation, data), **fixtures)
+                test_func(case=case, **fixtures)
             except Exception as exc:  # noqa: BLE001  (raised below, once the rest are sent)
                 first = first or exc
         if first is not None:
