@@ -14,37 +14,20 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from msgconform import specs
 from msgconform.plugin import generic
 from msgconform.plugin.checks import response_check
 from msgconform.plugin.harness import Exchange
-from msgconform.xmlcodec import XmlCodec, XmlError
+from msgconform.xmlcodec import XmlError
 
 API = "highq"
 CREATE = ["createConversation"]
 SUCCESS = (200, 201)
 _DIGITS = re.compile(r"\s*\d+\s*")
-
-
-@cache
-def spec() -> dict:
-    return specs.load(API)
-
-
-@cache
-def codec() -> XmlCodec:
-    return XmlCodec(spec())
-
-
-@cache
-def validator(component: str):
-    return specs.validator(spec(), f"#/components/schemas/{component}")
 
 
 def is_id(value: Any) -> bool:
@@ -132,21 +115,13 @@ def strict_body(ex: Exchange, xml_component: str, json_component: str) -> tuple[
     """(value, component) read strictly by media type, or why the body cannot be read."""
     if ex.media_type in generic.XML_TYPES:
         try:
-            return codec().loads(ex.content, xml_component), xml_component
+            return generic.codec_of(API).loads(ex.content, xml_component), xml_component
         except XmlError as exc:
             return f"the XML body cannot be read as documented: {exc}"
     try:
         return json.loads(ex.content), json_component
     except ValueError:
         return f"{ex.status} body is not valid JSON"
-
-
-def schema_problem(value: Any, component: str) -> str | None:
-    error = next(iter(sorted(validator(component).iter_errors(value), key=lambda e: list(e.path))), None)
-    if error is None:
-        return None
-    where = "/".join(str(p) for p in error.path) or "the body"
-    return f"{where}: {error.message[:200]}"
 
 
 # --- a new conversation (seed 002) ------------------------------------------------------------
@@ -219,7 +194,7 @@ def xml_success_as_documented(ex: Exchange):
     read = strict_body(ex, "ConversationCreated", "ConversationCreated")
     if isinstance(read, str):
         return read
-    problem = schema_problem(*read)
+    problem = generic.schema_problem(API, *read)
     return True if problem is None else f"the XML body is not the documented conversation: {problem}"
 
 
@@ -230,7 +205,7 @@ def json_success_is_the_twin(ex: Exchange):
     read = strict_body(ex, "ConversationCreated", "ConversationCreated")
     if isinstance(read, str):
         return read
-    problem = schema_problem(*read)
+    problem = generic.schema_problem(API, *read)
     return True if problem is None else f"the JSON body is not the conversation's twin: {problem}"
 
 
@@ -248,7 +223,7 @@ def error_object(ex: Exchange):
     read = strict_body(ex, "ErrorDetail", "Error")
     if isinstance(read, str):
         return read
-    problem = schema_problem(*read)
+    problem = generic.schema_problem(API, *read)
     return True if problem is None else f"{ex.status} body is not the HighQ error object: {problem}"
 
 

@@ -18,7 +18,6 @@ import json
 import re
 from email.message import EmailMessage
 from email.utils import getaddresses
-from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -30,30 +29,15 @@ from msgconform.plugin import generic
 from msgconform.plugin.checks import checks_for, response_check
 from msgconform.plugin.harness import Exchange
 from msgconform.sink import Delivery
-from msgconform.xmlcodec import XmlCodec, XmlError
+from msgconform.xmlcodec import XmlError
 
 API = "superoffice"
 SEND = ["sendEMails"]
 ENUMS = ("Priority", "Flags", "CalMethod", "CalReplyStatus")
 # Reference-typed members of EMailEntity, the ones `$select` may null out: read from the spec.
-REFERENCE_MEMBERS = specs.nullable_properties(specs.load(API), "EMailEntity")
+REFERENCE_MEMBERS = specs.nullable_properties(generic.spec_of(API), "EMailEntity")
 
 __all__ = ["checks_for", "judge_delivery"]
-
-
-@cache
-def spec() -> dict:
-    return specs.load(API)
-
-
-@cache
-def codec() -> XmlCodec:
-    return XmlCodec(spec())
-
-
-@cache
-def validator(component: str):
-    return specs.validator(spec(), f"#/components/schemas/{component}")
 
 
 def wire_body(ex: Exchange) -> Any:
@@ -80,7 +64,7 @@ def entities(ex: Exchange) -> list[Any] | str:
         ex.media_type not in generic.JSON_TYPES and ex.content.lstrip().startswith(b"<")
     ):
         try:
-            value = codec().loads(ex.content, "EMailEntityArray")
+            value = generic.codec_of(API).loads(ex.content, "EMailEntityArray")
         except XmlError as exc:
             return f"the XML body cannot be read: {exc}"
     else:
@@ -89,14 +73,6 @@ def entities(ex: Exchange) -> list[Any] | str:
         except ValueError:
             return "the body is neither JSON nor XML"
     return value if isinstance(value, list) else f"the body is a JSON {type(value).__name__}, not an array"
-
-
-def _schema_problem(value: Any, component: str) -> str | None:
-    error = next(iter(sorted(validator(component).iter_errors(value), key=lambda e: list(e.path))), None)
-    if error is None:
-        return None
-    where = "/".join(str(p) for p in error.path) or "the item"
-    return f"{where}: {error.message[:200]}"
 
 
 # --- the answer ----------------------------------------------------------------------------------
@@ -110,7 +86,7 @@ def answer_is_an_array_of_entities(ex: Exchange):
     if isinstance(items, str):
         return f"a 200 answer is not an array of EMailEntity: {items}"
     for index, item in enumerate(items):
-        problem = _schema_problem(item, "EMailEntity")
+        problem = generic.schema_problem(API, item, "EMailEntity", whole="the item")
         if problem is not None:
             return f"item {index} of the 200 answer is not an EMailEntity: {problem}"
     return True
@@ -146,7 +122,7 @@ def select_nulls_out_the_others(ex: Exchange):
     if isinstance(items, str):
         return None
     named = {part.strip().split("/")[0].lower() for part in select.split(",") if part.strip()}
-    members = {name.lower() for name in spec()["components"]["schemas"]["EMailEntity"]["properties"]}
+    members = {name.lower() for name in generic.spec_of(API)["components"]["schemas"]["EMailEntity"]["properties"]}
     if not named & members:
         return None  # names no property of an e-mail: what a target makes of that is not stated
     for index, item in enumerate(items):
@@ -206,7 +182,7 @@ def error_object(ex: Exchange):
         return f"{ex.status} with an empty body, no error object"
     if ex.media_type in generic.XML_TYPES:
         try:
-            value = codec().loads(ex.content, "Error")
+            value = generic.codec_of(API).loads(ex.content, "Error")
         except XmlError as exc:
             return f"{ex.status} body is not the error object: {exc}"
     elif ex.media_type in generic.JSON_TYPES:
@@ -216,7 +192,7 @@ def error_object(ex: Exchange):
             return f"{ex.status} body is not valid JSON"
     else:
         return f"{ex.status} body is {ex.media_type or 'untyped'}, not the error object"
-    problem = _schema_problem(value, "Error")
+    problem = generic.schema_problem(API, value, "Error", whole="the item")
     return True if problem is None else f"{ex.status} body is not the SuperOffice error object: {problem}"
 
 

@@ -69,9 +69,7 @@ def _choose_accept(so: SuperOffice, case) -> None:
 
 
 def _valid(so: SuperOffice, body) -> bool:
-    from suites.superoffice.checks import validator
-
-    return validator("SendEMailsRequest").is_valid(body)
+    return generic.validator_of("superoffice", "SendEMailsRequest").is_valid(body)
 
 
 def test_fuzzed_emails_reported(superoffice: SuperOffice):

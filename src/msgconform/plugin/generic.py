@@ -4,22 +4,66 @@ Each one delegates the judgement to a Schemathesis check where Schemathesis has 
 but decides itself whether it applies: Schemathesis returns nothing both when a check
 passes and when it did not apply, and msgconform never counts "did not apply" as judged.
 A suite binds these to its own case ids with `response_check(api, case_id)(fn)`.
+
+A suite's own checks that read a body against its API's spec share the look-ups here:
+the spec, its XML codec and a validator per component schema, each built once per API
+(`spec_of`, `codec_of`, `validator_of`), and `schema_problem`, the first place a value
+breaks a component schema.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
+from typing import Any
 
+import jsonschema
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi import checks as st_checks
 
+from msgconform import specs
 from msgconform.cassettes import INVALID_TOKEN
 from msgconform.plugin import xml
 from msgconform.plugin.harness import Exchange
-from msgconform.xmlcodec import XmlError
+from msgconform.xmlcodec import XmlCodec, XmlError
 
 JSON_TYPES = ("application/json", "text/json")
 XML_TYPES = ("application/xml", "text/xml")
+
+
+# --- an API's spec, for its suite's checks -----------------------------------------------------
+
+
+@cache
+def spec_of(api: str) -> dict:
+    """The spec of `api`, loaded once and shared by its checks (which only read it)."""
+    return specs.load(api)
+
+
+@cache
+def codec_of(api: str) -> XmlCodec:
+    """The XML codec driven by the spec of `api`."""
+    return XmlCodec(spec_of(api))
+
+
+@cache
+def validator_of(api: str, component: str) -> jsonschema.Draft202012Validator:
+    """A validator for the component schema `component` of the spec of `api`."""
+    return specs.validator(spec_of(api), f"#/components/schemas/{component}")
+
+
+def schema_problem(api: str, value: Any, component: str, whole: str = "the body") -> str | None:
+    """Where `value` first breaks the component schema `component` (errors in path order),
+    and how, in one line; None when it does not. `whole` names the value itself, for an
+    error at its root."""
+    error = next(iter(sorted(validator_of(api, component).iter_errors(value), key=lambda e: list(e.path))), None)
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.path) or whole
+    return f"{where}: {error.message[:200]}"
+
+
+# --- response checks ---------------------------------------------------------------------------
 
 
 def _delegate(exchange: Exchange, check) -> None | bool | str:
