@@ -84,6 +84,14 @@ def redact_run_values(data: bytes) -> bytes:
     return data
 
 
+def is_secret_header(name: str, value: Any) -> bool:
+    """Whether a request header carries a credential that a cassette keeps as `PLACEHOLDER`.
+    The suite's own deliberately invalid credentials are no secret, and must stay apart
+    from real ones in the cassette, so that replay can tell the two requests apart."""
+    value = value[0] if isinstance(value, list) and value else value
+    return name.lower() in SECRET_HEADERS and INVALID_TOKEN not in str(value)
+
+
 def redact_body(body: bytes | str | None) -> bytes | str | None:
     """Secrets inside a JSON or XML body become placeholders; other bodies pass unchanged."""
     if not body:

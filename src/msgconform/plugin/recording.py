@@ -40,10 +40,9 @@ from msgconform.plugin import stored_cases
 def _before_record_request(request):
     request.body = cassettes.redact_body(request.body)
     for name in list(request.headers):
-        lowered = name.lower()
-        if lowered in cassettes.SECRET_HEADERS and not _known_invalid(request.headers[name]):
+        if cassettes.is_secret_header(name, request.headers[name]):
             request.headers[name] = cassettes.PLACEHOLDER
-        elif lowered in cassettes.VOLATILE_HEADERS:
+        elif name.lower() in cassettes.VOLATILE_HEADERS:
             del request.headers[name]
     parts = urlsplit(request.uri)
     if parts.query:
@@ -53,13 +52,6 @@ def _before_record_request(request):
         ]
         request.uri = urlunsplit(parts._replace(query=urlencode(query)))
     return request
-
-
-def _known_invalid(value) -> bool:
-    """The suite's own deliberately invalid credentials are no secret, and must stay apart
-    from real ones in the cassette, so that replay can tell the two requests apart."""
-    value = value[0] if isinstance(value, list) else value
-    return cassettes.INVALID_TOKEN in str(value)
 
 
 def _before_record_response(response):
@@ -159,6 +151,7 @@ def install_index() -> None:
 def pytest_recording_configure(config: pytest.Config, vcr) -> None:
     vcr.register_matcher("msgconform", _matcher)
     install_index()
+    _STORE.mode = config.getoption("msgconform_mode")
     stored_cases.install(_STORE)
 
 
@@ -168,11 +161,9 @@ _STORE = stored_cases.Store()
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem):
     """The test's case file: filled while it records, read when it replays."""
-    config = item.config
     api, stem = cassette_names(item)
-    _STORE.mode = config.getoption("msgconform_mode")
     _STORE.current = stored_cases.CaseFile(
-        Path(config.getoption("msgconform_cassette_dir")) / api / f"{stem}{cassettes.CASES_SUFFIX}"
+        Path(item.config.getoption("msgconform_cassette_dir")) / api / f"{stem}{cassettes.CASES_SUFFIX}"
     )
     try:
         yield

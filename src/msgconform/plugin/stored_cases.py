@@ -46,7 +46,7 @@ from typing import Any
 from schemathesis.core import NOT_SET
 from schemathesis.generation.meta import CaseMetadata
 
-from msgconform.cassettes import INVALID_TOKEN, PLACEHOLDER, SECRET_HEADERS
+from msgconform.cassettes import PLACEHOLDER, is_secret_header
 
 FORMAT = 1
 
@@ -91,12 +91,7 @@ def _redacted(headers: dict) -> dict:
     """Generated values of credential headers (Schemathesis writes some for the security
     schemes) stored as the cassette stores every credential: `[redacted]`. The harness sends
     the role's own credentials over them, and the matcher never compares their values."""
-    return {
-        name: PLACEHOLDER
-        if name.lower() in SECRET_HEADERS and isinstance(value, str) and INVALID_TOKEN not in value
-        else value
-        for name, value in headers.items()
-    }
+    return {name: PLACEHOLDER if is_secret_header(name, value) else value for name, value in headers.items()}
 
 
 def decode(operation: Any, data: dict) -> Any:
@@ -158,7 +153,8 @@ class CaseFile:
         self.digest: str | None = None
         self.recorded: list[tuple[str, dict]] = []
         self.unstorable: str | None = None
-        self._stored: dict[str, list[dict]] | None = None
+        self._read_done = False
+        self._stored: dict[str, list[dict]] | None = None  # None, once read: generate instead
 
     def record(self, operation: Any, case: Any) -> None:
         if self.unstorable is not None:
@@ -185,22 +181,20 @@ class CaseFile:
     def stored(self, operation: Any) -> list[dict] | None:
         """The recorded cases of `operation` in order, or None when the replay must generate
         (no file, or a file made from another schema document)."""
-        if self._stored is None:
-            self._stored = self._read(schema_digest(operation.schema))
-        if self._stored is _GENERATE:
-            return None
-        return self._stored.get(operation.label, [])
+        if not self._read_done:
+            self._stored, self._read_done = self._read(schema_digest(operation.schema)), True
+        return None if self._stored is None else self._stored.get(operation.label, [])
 
-    def _read(self, digest: str) -> dict[str, list[dict]]:
+    def _read(self, digest: str) -> dict[str, list[dict]] | None:
         if not self.path.is_file():
-            return _GENERATE
+            return None
         try:
             lines = self.path.read_text(encoding="utf-8").splitlines()
             header = json.loads(lines[0])
             if not isinstance(header, dict) or header.get("format") != FORMAT:
                 raise StoredCaseError(f"{self.path}: not a msgconform case file of format {FORMAT}; record again")
             if header.get("schema") != digest:
-                return _GENERATE
+                return None
             by_operation: dict[str, list[dict]] = defaultdict(list)
             for line in lines[1:]:
                 entry = json.loads(line)
@@ -208,9 +202,6 @@ class CaseFile:
             return dict(by_operation)
         except (OSError, ValueError, IndexError, KeyError, TypeError) as exc:
             raise StoredCaseError(f"{self.path}: a broken case file ({type(exc).__name__}); record again") from None
-
-
-_GENERATE: dict[str, list[dict]] = {}  # what `_read` gives when the cases must be generated
 
 
 # --- the builder, wrapped -----------------------------------------------------------------------
