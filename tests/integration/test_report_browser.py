@@ -9,8 +9,8 @@ where they must run. A screenshot of the report is kept in the run's report dire
 Playwright drives the machine's Chromium and waits until the page shows what a test reads
 (the report fills its page from embedded data after it loads). An earlier version dumped
 the DOM after a fixed `--virtual-time-budget`; under load that dump could come before the
-report had drawn anything. Requests that leave the machine are refused (Allure 3 adds a
-Google Analytics script), so the pages render the same offline.
+report had drawn anything. A request that would leave the machine is refused and fails the
+test: msgconform removes the Google Analytics tag that Allure 3 writes into its pages.
 """
 
 from __future__ import annotations
@@ -106,26 +106,31 @@ def browser() -> Iterator[object]:
             launched.close()
 
 
-def _local_only(route) -> None:  # noqa: ANN001 - Playwright's Route
-    url = urlsplit(route.request.url)
-    if url.scheme in ("file", "data", "blob") or url.hostname == "127.0.0.1":
-        route.continue_()
-    else:
-        route.abort()
-
-
 def render(browser, url: str, *, until: str, screenshot: Path | None = None) -> str:  # noqa: ANN001
-    """The page at `url` once the script `until` holds, as HTML; its screenshot if asked."""
+    """The page at `url` once the script `until` holds, as HTML; its screenshot if asked.
+    A request that would leave the machine is refused, and fails the test."""
     page = browser.new_page(viewport=VIEWPORT)
+    refused: list[str] = []
+
+    def local_only(route) -> None:  # noqa: ANN001 - Playwright's Route
+        url = urlsplit(route.request.url)
+        if url.scheme in ("file", "data", "blob") or url.hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
     try:
-        page.route("**/*", _local_only)
+        page.route("**/*", local_only)
         page.goto(url, wait_until="load", timeout=WAIT_MS)
         page.wait_for_function(until, timeout=WAIT_MS)
         if screenshot is not None:
             page.screenshot(path=str(screenshot), full_page=True)
-        return page.content()
+        dom = page.content()
     finally:
         page.close()
+    assert not refused, f"the page asked for something off the machine: {refused}"
+    return dom
 
 
 class _Totals(HTMLParser):

@@ -175,6 +175,39 @@ def test_the_configuration_names_the_five_categories():
     assert "export default {" in config and "historyPath" in config and "singleFile" in config
 
 
+# The end of a page as Allure 3.18 writes it (the ids shortened)
+ALLURE_PAGE_END = """    <script   src="app-b332.js"></script>
+    <script async src="https://www.googletagmanager.com/gtag/js?id=G-LNDJ3J7WT0"></script>
+    <script>
+        window.dataLayer = window.dataLayer || [];
+        function gtag(){dataLayer.push(arguments);}
+        gtag('js', new Date());
+        gtag('config', 'G-LNDJ3J7WT0', {
+          "report": "awesome",
+          "reportUuid": "b37983dc-caa6-4609-bb86-3ec033d8ef65",
+          "single_file": "false"
+        });
+    </script>
+    \n      <script async>
+        window.allureReportDataReady = true;
+      </script>
+</body>
+</html>
+"""
+
+
+def test_the_analytics_tag_is_removed_and_nothing_else(tmp_path):
+    page = tmp_path / "index.html"
+    page.write_text(ALLURE_PAGE_END, encoding="utf-8")
+    allure_html.without_analytics(page)
+    text = page.read_text(encoding="utf-8")
+    assert "googletagmanager" not in text and "gtag" not in text and "reportUuid" not in text
+    assert text.startswith('    <script   src="app-b332.js"></script>\n')
+    assert "window.allureReportDataReady = true;" in text and text.endswith("</html>\n")
+    allure_html.without_analytics(page)  # a page without the tag stays as it is
+    assert page.read_text(encoding="utf-8") == text
+
+
 def test_without_node_one_line_says_what_to_install(monkeypatch):
     monkeypatch.setattr(allure_html.shutil, "which", lambda name: None)
     line = allure_html.missing()

@@ -23,12 +23,19 @@ each read every result and started Node.js again). The history lives with the re
 `<report-dir>/allure-results/history/` (which a new run does not empty), so that trends
 show across runs; a rebuild of the same results (`msgconform report` after
 `msgconform run`) does not add the run twice.
+
+Allure 3 writes a Google Analytics tag into every report (opened, the page would load
+googletagmanager.com and send it the report's id), and has no option to leave it out.
+msgconform removes that tag from both outputs, so that a report opened on an offline or a
+regulated machine asks nothing of anyone; tests/integration/test_report_browser.py fails on
+any request a page makes off the machine.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -45,6 +52,12 @@ _ROOT = Path(__file__).resolve().parents[3]  # the checkout, when msgconform run
 _CHECKOUT = _ROOT if (_ROOT / "package.json").is_file() and (_ROOT / "src" / "msgconform").is_dir() else None
 GENERATE_TIMEOUT = 300.0
 _FOLDER_PLUGIN, _SINGLE_PLUGIN = "awesome", "single"  # the plugins' ids in allurerc.mjs
+# Allure's analytics: the gtag.js loader and the inline script that configures it
+_ANALYTICS = re.compile(
+    r'<script async src="https://www\.googletagmanager\.com/[^"]*"></script>\s*'
+    r"<script>\s*window\.dataLayer = window\.dataLayer \|\| \[\];.*?</script>\s*",
+    re.DOTALL,
+)
 
 
 class HtmlReportError(UsageError):
@@ -100,11 +113,21 @@ def build_html(report_dir: Path) -> tuple[Path, Path]:
         for entry in output.iterdir():  # what Allure keeps beside the plugins (test-results.json)
             if entry.is_file() and entry.name != "index.html" and not (folder / entry.name).exists():
                 os.replace(entry, folder / entry.name)
+        for page in (folder / "index.html", output / _SINGLE_PLUGIN / "index.html"):
+            without_analytics(page)
         os.replace(output / _SINGLE_PLUGIN / "index.html", report_dir / "report.html")
         shutil.rmtree(report_dir / "html", ignore_errors=True)
         os.replace(folder, report_dir / "html")
     mark.write_text(fingerprint + "\n", encoding="utf-8")
     return report_dir / "html", report_dir / "report.html"
+
+
+def without_analytics(page: Path) -> None:
+    """Remove Allure's Google Analytics tag from a generated page (in place)."""
+    text = page.read_text(encoding="utf-8")
+    stripped = _ANALYTICS.sub("", text, count=1)
+    if stripped != text:
+        page.write_text(stripped, encoding="utf-8")
 
 
 def _generate(results: Path, output: Path, report_dir: Path, *, append_history: bool) -> None:
