@@ -631,7 +631,7 @@ def test_hostile_documents_are_refused_quickly_by_every_reader(attack: str, tmp_
             started = time.perf_counter()
             with pytest.raises(XmlSecurityError) as refused:
                 read(data)
-            assert time.perf_counter() - started < 0.5
+            assert time.perf_counter() - started < 2.0  # refused at once; a bomb takes far longer
             assert "TOP-SECRET" not in str(refused.value)
 
 
