@@ -187,26 +187,28 @@ response_check(API, "HQ-XML-002", operations=CREATE)(generic.content_type_as_ask
 response_check(API, "HQ-JSON-001", operations=CREATE)(generic.content_type_as_asked(SUCCESS, generic.JSON_TYPES))
 
 
-@response_check(API, "HQ-XML-003", operations=CREATE)
-def xml_success_as_documented(ex: Exchange):
-    if ex.status not in SUCCESS or ex.media_type not in generic.XML_TYPES:
-        return None
-    read = strict_body(ex, "ConversationCreated", "ConversationCreated")
-    if isinstance(read, str):
-        return read
-    problem = generic.schema_problem(API, *read)
-    return True if problem is None else f"the XML body is not the documented conversation: {problem}"
+def _conversation_created(media_types: tuple[str, ...], wrong: str):
+    """A 2xx answer in `media_types` is the documented ConversationCreated; `wrong` says
+    what else it is."""
+
+    def judged(ex: Exchange):
+        if ex.status not in SUCCESS or ex.media_type not in media_types:
+            return None
+        read = strict_body(ex, "ConversationCreated", "ConversationCreated")
+        if isinstance(read, str):
+            return read
+        problem = generic.schema_problem(API, *read)
+        return True if problem is None else f"{wrong}: {problem}"
+
+    return judged
 
 
-@response_check(API, "HQ-JSON-002", operations=CREATE)
-def json_success_is_the_twin(ex: Exchange):
-    if ex.status not in SUCCESS or ex.media_type not in generic.JSON_TYPES:
-        return None
-    read = strict_body(ex, "ConversationCreated", "ConversationCreated")
-    if isinstance(read, str):
-        return read
-    problem = generic.schema_problem(API, *read)
-    return True if problem is None else f"the JSON body is not the conversation's twin: {problem}"
+response_check(API, "HQ-XML-003", operations=CREATE)(
+    _conversation_created(generic.XML_TYPES, "the XML body is not the documented conversation")
+)
+response_check(API, "HQ-JSON-002", operations=CREATE)(
+    _conversation_created(generic.JSON_TYPES, "the JSON body is not the conversation's twin")
+)
 
 
 # --- errors -----------------------------------------------------------------------------------
