@@ -66,6 +66,21 @@ def test_the_sink_captures_with_auth_and_starttls_and_refuses_wrong_credentials(
     assert delivery.from_record(delivery.to_record()) == delivery
 
 
+def test_the_sinks_connections_send_without_delay(sink):
+    """asyncio sets TCP_NODELAY on an accepted connection only when its listening socket says
+    it is TCP (proto IPPROTO_TCP, which accepted sockets inherit). Without it, each multi-line
+    reply (EHLO) waited for the client's delayed ACK: 40 ms, twice per e-mail with STARTTLS."""
+    import socket
+
+    import smtplib
+
+    (listening,) = sink._server.sockets
+    assert listening.proto == socket.IPPROTO_TCP
+    host, port = sink.server_name.rsplit(":", 1)
+    with smtplib.SMTP(host, int(port), timeout=5) as client:
+        assert client.ehlo()[0] == 250 and client.has_extn("starttls")
+
+
 def test_one_bounded_wait_when_nothing_arrives(sink):
     import time
 
