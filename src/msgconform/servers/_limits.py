@@ -92,7 +92,8 @@ def bounded(app: Any, *, max_body: int = MAX_BODY_BYTES, body_seconds: float = B
             if body_done:  # after the body: waiting for a disconnect is not the client's doing
                 return await receive()
             try:
-                message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0.001))
+                async with asyncio.timeout_at(deadline):  # no task per read, unlike wait_for on 3.11
+                    message = await receive()
             except TimeoutError:
                 raise _TooSlow from None
             if message["type"] == "http.request":
