@@ -19,6 +19,11 @@ installed over `Cassette._responses` for cassettes that match on it alone): the 
 interactions, in the same order, found by one dictionary look-up.
 tests/unit/test_recording_index.py proves the answers are vcrpy's own.
 
+The same three calls each filter the request again (vcrpy's `before_record_request`: a deep
+copy, then our redaction), once of them on the copy the first call made; that was a tenth
+of CompleteEmpire's replay. `_filtered_once` runs the filter once per request object and
+hands back the copy it made, unless the request changed since (the filter is idempotent).
+
 Beside a Schemathesis test's cassette, a recording also keeps the cases the test generated,
 and its replay sends those instead of generating them again (`msgconform.plugin.stored_cases`).
 """
@@ -148,8 +153,33 @@ def install_index() -> None:
         Cassette._responses = _indexed_responses
 
 
+def _filtered_once(before):
+    """`before` (vcrpy's built before_record_request) run once per request object: the copy
+    it made is given again while the request is unchanged, and a copy it made is its own
+    filtered form."""
+    done: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # request -> (its state, copy)
+    made: weakref.WeakSet = weakref.WeakSet()
+
+    def filtered(request):
+        if request in made:
+            return request
+        state = (request.method, request.uri, request.body, list(request.headers.items()))
+        seen = done.get(request)
+        if seen is not None and seen[0] == state:
+            return seen[1]
+        result = before(request)
+        if result is not None:
+            made.add(result)
+            done[request] = (state, result)
+        return result
+
+    return filtered
+
+
 def pytest_recording_configure(config: pytest.Config, vcr) -> None:
     vcr.register_matcher("msgconform", _matcher)
+    build = vcr._build_before_record_request
+    vcr._build_before_record_request = lambda options: _filtered_once(build(options))
     install_index()
     _STORE.mode = config.getoption("msgconform_mode")
     stored_cases.install(_STORE)
