@@ -113,6 +113,22 @@ def test_replay_sends_the_generated_cases_the_recording_kept(recorded, cassette_
     assert "test_fuzz.test_operation.yaml" in line
 
 
+def test_replay_takes_the_state_machines_kept_steps(cassette_copy, tmp_path):
+    """The state machine's steps are kept too, and replay takes them instead of running it:
+    one step changed is a request the cassette lacks."""
+    path = cassette_copy / "itslearning" / f"test_stateful.test_send_then_get{cassettes.CASES_SUFFIX}"
+    header, *lines = path.read_text().splitlines()
+    entries = [json.loads(line) for line in lines]
+    victim = next(e for e in entries if isinstance(e["case"].get("body"), dict))
+    victim["case"]["body"]["MsgconformTampered"] = 1
+    path.write_text("\n".join([header, *map(json.dumps, entries)]) + "\n")
+    done = run_msgconform("run", "--replay", "--api", "itslearning", "--no-html", "--cassette-dir", cassette_copy,
+                          "--report-dir", tmp_path / "r", "--max-examples", EXAMPLES, timeout=300)
+    assert done.status == 2, done
+    line = next(line for line in done.stderr_lines if "cassette miss" in line)
+    assert "test_stateful.test_send_then_get.yaml" in line
+
+
 def test_a_recording_without_kept_cases_replays_by_generating_them(recorded, cassette_copy, tmp_path):
     """Recordings older than the case files (or a test whose cases JSON cannot carry) still replay."""
     for path in cassette_copy.rglob(f"*{cassettes.CASES_SUFFIX}"):
@@ -123,8 +139,9 @@ def test_a_recording_without_kept_cases_replays_by_generating_them(recorded, cas
     assert _its(tmp_path / "r") == _its(recorded[0] / "reports")
 
 
-def test_a_broken_case_file_is_refused_in_one_line(cassette_copy, tmp_path):
-    path = cassette_copy / "itslearning" / f"test_fuzz.test_operation{cassettes.CASES_SUFFIX}"
+@pytest.mark.parametrize("test", ["test_fuzz.test_operation", "test_stateful.test_send_then_get"])
+def test_a_broken_case_file_is_refused_in_one_line(test, cassette_copy, tmp_path):
+    path = cassette_copy / "itslearning" / f"{test}{cassettes.CASES_SUFFIX}"
     path.write_text("not json\n")
     done = run_msgconform("run", "--replay", "--api", "itslearning", "--no-html", "--cassette-dir", cassette_copy,
                           "--report-dir", tmp_path / "r", "--max-examples", EXAMPLES, timeout=300)

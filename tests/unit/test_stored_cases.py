@@ -36,8 +36,8 @@ def _operation(api: str, label: str | None = None):
     return next(op for op in operations if label is None or op.label == label)
 
 
-def _stored_lines(api: str) -> list[dict]:
-    path = COMMITTED / api / f"test_fuzz.test_operation{cassettes.CASES_SUFFIX}"
+def _stored_lines(api: str, test: str = "test_fuzz.test_operation") -> list[dict]:
+    path = COMMITTED / api / f"{test}{cassettes.CASES_SUFFIX}"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[1:]]
 
 
@@ -155,6 +155,60 @@ def test_a_broken_file_is_refused_in_one_line_naming_it(text, tmp_path):
         CaseFile(path).stored(operation)
     message = str(raised.value)
     assert str(path) in message and "\n" not in message and "record again" in message
+
+
+def test_the_state_machines_committed_steps_read_back_in_order_across_operations(monkeypatch):
+    """The itslearning state machine's kept steps: sends and gets, interleaved as they were
+    taken (a get's id comes from the send before it), each as it was written."""
+    schema = _schema("itslearning")
+    path = COMMITTED / "itslearning" / f"test_stateful.test_send_then_get{cassettes.CASES_SUFFIX}"
+    lines = _stored_lines("itslearning", "test_stateful.test_send_then_get")
+    header = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
+    monkeypatch.setattr(stored_cases, "schema_digest", lambda _: header["schema"])  # the suite's own schema's
+    steps = CaseFile(path).sequence(schema)
+    assert steps is not None and len(steps) == len(lines)
+    assert [step.operation.label for step in steps] == [line["operation"] for line in lines]
+    assert [encode(step) for step in steps] == [line["case"] for line in lines]
+    assert {step.operation.label.split()[0] for step in steps} == {"POST", "GET"}
+    assert {step.meta.phase.name.value for step in steps} == {"stateful"}
+
+
+def test_a_sequence_keeps_the_order_of_every_operation_and_refuses_an_unknown_one(tmp_path):
+    schema = _schema("itslearning")
+    send, get = (_operation("itslearning", label) for label in
+                 ("POST /restapi/personal/messages/send/v1", "GET /restapi/personal/messages/{messageId}/v1"))
+    cases = CaseFile(tmp_path / "t.cases.jsonl")
+    cases.record(send, send.Case(method="POST", body={"n": 0}, media_type="application/json"))
+    cases.record(get, get.Case(method="GET", path_parameters={"messageId": 7}))
+    cases.record(send, send.Case(method="POST", body={"n": 1}, media_type="application/json"))
+    cases.write()
+    steps = CaseFile(cases.path).sequence(schema)
+    assert [(s.method, s.body if s.method == "POST" else s.path_parameters) for s in steps] == [
+        ("POST", {"n": 0}), ("GET", {"messageId": 7}), ("POST", {"n": 1})]
+    lines = cases.path.read_text(encoding="utf-8").splitlines()
+    cases.path.write_text("\n".join([lines[0], lines[1].replace("send/v1", "nowhere/v1")]) + "\n", encoding="utf-8")
+    with pytest.raises(StoredCaseError, match="a broken case of POST /restapi/personal/messages/nowhere/v1"):
+        CaseFile(cases.path).sequence(schema)
+    assert CaseFile(tmp_path / "none.cases.jsonl").sequence(schema) is None
+
+
+def test_the_store_notes_steps_only_when_recording_and_gives_them_only_in_replay(tmp_path):
+    schema = _schema("itslearning")
+    send = _operation("itslearning", "POST /restapi/personal/messages/send/v1")
+    step = send.Case(method="POST", body={"n": 0}, media_type="application/json")
+    store = Store()
+    for mode in ("live", "replay"):
+        store.mode, store.current = mode, CaseFile(tmp_path / f"{mode}.cases.jsonl")
+        store.note(step)
+        assert store.current.recorded == []
+    store.mode, store.current = "record", CaseFile(tmp_path / "t.cases.jsonl")
+    store.note(step)
+    assert store.sequence(schema) is None  # a recording runs the machine
+    store.current.write()
+    store.mode, store.current = "replay", CaseFile(tmp_path / "t.cases.jsonl")
+    assert [s.body for s in store.sequence(schema)] == [{"n": 0}]
+    store.mode = "live"
+    assert store.sequence(schema) is None
 
 
 def _build(store: Store, operation, test_func):

@@ -185,7 +185,7 @@ def pytest_recording_configure(config: pytest.Config, vcr) -> None:
     stored_cases.install(_STORE)
 
 
-_STORE = stored_cases.Store()
+_STORE = stored_cases.STORE
 
 
 @pytest.hookimpl(hookwrapper=True)

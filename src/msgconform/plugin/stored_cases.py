@@ -28,7 +28,10 @@ made, before the harness rewrites identifiers or the SuperOffice suite makes a b
 generated values only, never a run value; generated values of credential headers are stored
 as `[redacted]`, as a cassette stores credentials.
 
-Stateful tests (a state machine) are not stored: they keep generating in replay.
+A state machine's steps are kept the same way, in the order it took them, by the suite's
+machine itself (`Store.note` as each step is called); its replay takes the steps in that
+order (`Store.sequence`) instead of running the machine. The responses a step's successors
+were built from are the recorded ones, so the steps are the same requests.
 """
 
 from __future__ import annotations
@@ -38,7 +41,6 @@ import functools
 import hashlib
 import json
 import math
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -154,7 +156,7 @@ class CaseFile:
         self.recorded: list[tuple[str, dict]] = []
         self.unstorable: str | None = None
         self._read_done = False
-        self._stored: dict[str, list[dict]] | None = None  # None, once read: generate instead
+        self._stored: list[tuple[str, dict]] | None = None  # None, once read: generate instead
 
     def record(self, operation: Any, case: Any) -> None:
         if self.unstorable is not None:
@@ -181,11 +183,34 @@ class CaseFile:
     def stored(self, operation: Any) -> list[dict] | None:
         """The recorded cases of `operation` in order, or None when the replay must generate
         (no file, or a file made from another schema document)."""
-        if not self._read_done:
-            self._stored, self._read_done = self._read(schema_digest(operation.schema)), True
-        return None if self._stored is None else self._stored.get(operation.label, [])
+        entries = self._entries(operation.schema)
+        return None if entries is None else [data for label, data in entries if label == operation.label]
 
-    def _read(self, digest: str) -> dict[str, list[dict]] | None:
+    def sequence(self, schema: Any) -> list[Any] | None:
+        """Every recorded case in the order recorded, decoded, whatever its operation (a
+        state machine's steps); None when the replay must generate."""
+        entries = self._entries(schema)
+        if entries is None:
+            return None
+        operations: dict[str, Any] = {}
+        cases = []
+        for label, data in entries:
+            try:
+                if label not in operations:
+                    method, _, path = label.partition(" ")
+                    operations[label] = schema[path][method]
+                cases.append(decode(operations[label], data))
+            except (LookupError, TypeError, ValueError, AttributeError) as exc:
+                problem = f"a broken case of {label} ({type(exc).__name__})"
+                raise StoredCaseError(f"{self.path}: {problem}; record again") from None
+        return cases
+
+    def _entries(self, schema: Any) -> list[tuple[str, dict]] | None:
+        if not self._read_done:
+            self._stored, self._read_done = self._read(schema_digest(schema)), True
+        return self._stored
+
+    def _read(self, digest: str) -> list[tuple[str, dict]] | None:
         if not self.path.is_file():
             return None
         try:
@@ -195,11 +220,14 @@ class CaseFile:
                 raise StoredCaseError(f"{self.path}: not a msgconform case file of format {FORMAT}; record again")
             if header.get("schema") != digest:
                 return None
-            by_operation: dict[str, list[dict]] = defaultdict(list)
+            entries = []
             for line in lines[1:]:
                 entry = json.loads(line)
-                by_operation[entry["operation"]].append(entry["case"])
-            return dict(by_operation)
+                label, data = entry["operation"], entry["case"]
+                if not isinstance(label, str) or not isinstance(data, dict):
+                    raise TypeError("an entry is not an operation and a case")
+                entries.append((label, data))
+            return entries
         except (OSError, ValueError, IndexError, KeyError, TypeError) as exc:
             raise StoredCaseError(f"{self.path}: a broken case file ({type(exc).__name__}); record again") from None
 
@@ -213,6 +241,18 @@ class Store:
     def __init__(self) -> None:
         self.mode = "live"
         self.current: CaseFile | None = None
+
+    def note(self, case: Any) -> None:
+        """A state machine's step, written down in order while recording."""
+        if self.mode == "record" and self.current is not None:
+            self.current.record(case.operation, case)
+
+    def sequence(self, schema: Any) -> list[Any] | None:
+        """A state machine's recorded steps, in order, for its replay; None when it must run
+        (live, recording, or no kept steps)."""
+        if self.mode != "replay" or self.current is None:
+            return None
+        return self.current.sequence(schema)
 
     def build(self, original: Callable, **kwargs: Any) -> Callable:
         """`build_operation_test(**kwargs)` as record or replay needs it."""
@@ -259,6 +299,9 @@ def _replaying(test_func: Callable, operation: Any, stored: list[dict], path: Pa
             raise first
 
     return replay
+
+
+STORE = Store()  # the current test's cases; the recording plugin sets it around each test
 
 
 def install(store: Store) -> None:
