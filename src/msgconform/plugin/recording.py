@@ -181,26 +181,23 @@ def pytest_recording_configure(config: pytest.Config, vcr) -> None:
     build = vcr._build_before_record_request
     vcr._build_before_record_request = lambda options: _filtered_once(build(options))
     install_index()
-    _STORE.mode = config.getoption("msgconform_mode")
-    stored_cases.install(_STORE)
-
-
-_STORE = stored_cases.STORE
+    stored_cases.STORE.mode = config.getoption("msgconform_mode")
+    stored_cases.install(stored_cases.STORE)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem):
     """The test's case file: filled while it records, read when it replays."""
     api, stem = cassette_names(item)
-    _STORE.current = stored_cases.CaseFile(
+    stored_cases.STORE.current = stored_cases.CaseFile(
         Path(item.config.getoption("msgconform_cassette_dir")) / api / f"{stem}{cassettes.CASES_SUFFIX}"
     )
     try:
         yield
     finally:
-        if _STORE.mode == "record":
-            _STORE.current.write()
-        _STORE.current = None
+        if stored_cases.STORE.mode == "record":
+            stored_cases.STORE.current.write()
+        stored_cases.STORE.current = None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
